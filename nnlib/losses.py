@@ -1,0 +1,465 @@
+"""Loss functions (how wrong is a prediction?) and weight penalties (L1, L2).
+
+Every loss has the same two-step interface, mirroring a layer's::
+
+    loss = loss_fn(pred, target)   # forward: a Python float, caches what backward needs
+    dpred = loss_fn.backward()     # d(loss)/d(pred), same shape and dtype as pred
+
+``pred`` is batch-first, ``(N, D)`` (or ``(N,)``); ``backward`` returns a new
+array and never mutates ``pred`` or ``target``. float32 predictions give a
+float32 gradient (the target is cast to ``pred``'s dtype).
+
+``reduction="mean"`` (the default) averages over every element for
+``MSELoss``/``BCELoss``/``BCEWithLogitsLoss`` and over the batch (``N``) for
+``CrossEntropyLoss``, as PyTorch does; ``reduction="sum"`` adds instead.
+
+Numerically stable forms are used throughout: ``BCEWithLogitsLoss`` and
+``CrossEntropyLoss`` stay finite at ``|z| = 1000``, and ``BCELoss`` clamps each
+log at ``-100`` like PyTorch, so a probability of exactly 0 or 1 gives a finite
+loss (100 for a completely wrong prediction). Underflow to 0 inside ``exp`` is
+the correct answer there, so it is silenced locally (``np.errstate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .module import Module, Parameter
+
+__all__ = [
+    "Loss",
+    "MSELoss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "L1",
+    "L2",
+    "get",
+]
+
+_LOG_CLAMP = -100.0  # BCELoss: log(p) and log(1 - p) are clamped to >= -100 (as in PyTorch)
+_BCE_GRAD_EPS = 1e-12  # BCELoss.backward: p * (1 - p) is floored at this (as in PyTorch)
+
+
+# -- shared input handling ------------------------------------------------
+def _as_pred(pred: ArrayLike) -> np.ndarray:
+    """``pred`` as a float32 or float64 array (no copy when it already is one)."""
+    pred = np.asarray(pred)
+    if pred.dtype != np.float64 and pred.dtype != np.float32:
+        pred = pred.astype(np.float64)
+    return pred
+
+
+def _as_target(target: ArrayLike, dtype: np.dtype) -> np.ndarray:
+    """``target`` cast to ``pred``'s dtype (a new array only when the dtype differs)."""
+    target = np.asarray(target)
+    return target if target.dtype == dtype else target.astype(dtype)
+
+
+def _check_same_shape(name: str, pred: np.ndarray, target: np.ndarray) -> None:
+    if pred.shape == target.shape:
+        if pred.size == 0:
+            raise ValueError(f"{name} got an empty batch (pred of shape {pred.shape})")
+        return
+    msg = (
+        f"{name} got pred of shape {pred.shape} and target of shape {target.shape}; they must match"
+    )
+    if pred.ndim == 2 and pred.shape[1] == 1 and target.shape == pred.shape[:1]:
+        n = pred.shape[0]
+        msg += f" (use target.reshape(-1, 1); pred - target would broadcast to ({n}, {n}))"
+    elif target.ndim == 2 and target.shape[1] == 1 and pred.shape == target.shape[:1]:
+        msg += " (use target.reshape(-1))"
+    raise ValueError(msg)
+
+
+def _check_unit_interval(name: str, what: str, a: np.ndarray, hint: str) -> None:
+    """Raise when an entry of ``a`` lies outside [0, 1] (NaN passes: it shows in the loss)."""
+    lo, hi = a.min(), a.max()
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(
+            f"{name} expects {what} in [0, 1]; got values in [{lo:.4g}, {hi:.4g}]. {hint}"
+        )
+
+
+class Loss:
+    """Base class of the losses: ``forward(pred, target) -> float``, ``backward() -> dpred``.
+
+    Parameters
+    ----------
+    reduction : {"mean", "sum"}
+        Average or add the per-element (per-example for cross-entropy) losses.
+    """
+
+    def __init__(self, reduction: str = "mean") -> None:
+        if reduction not in ("mean", "sum"):
+            raise ValueError(
+                f"{type(self).__name__} reduction must be 'mean' or 'sum'; got {reduction!r}"
+            )
+        self.reduction = reduction
+        self._cache: tuple | None = None
+
+    def forward(self, pred: ArrayLike, target: ArrayLike) -> float:
+        raise NotImplementedError(f"{type(self).__name__} does not implement forward")
+
+    def backward(self) -> np.ndarray:
+        raise NotImplementedError(f"{type(self).__name__} does not implement backward")
+
+    def __call__(self, pred: ArrayLike, target: ArrayLike) -> float:
+        return self.forward(pred, target)
+
+    def _cached(self) -> tuple:
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() called before forward(); "
+                "call loss(pred, target) first"
+            )
+        return self._cache
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(reduction={self.reduction!r})"
+
+
+class MSELoss(Loss):
+    """Mean squared error, for regression.
+
+    ``loss = mean((pred - target) ** 2)`` over all elements (or the sum), and
+    ``dpred = 2 * (pred - target) / n`` with ``n = pred.size`` (``n = 1`` for "sum").
+
+    ``pred`` and ``target`` must have the same shape, any shape: ``(N, 1)``
+    against ``(N,)`` is refused, because NumPy would broadcast the difference
+    to ``(N, N)`` and silently compute the wrong loss.
+
+    Examples
+    --------
+    >>> MSELoss()(np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 5.0]))  # (0 + 4 + 4) / 3
+    2.6666666666666665
+    """
+
+    def forward(self, pred: ArrayLike, target: ArrayLike) -> float:
+        self._cache = None
+        pred = _as_pred(pred)
+        target = _as_target(target, pred.dtype)
+        _check_same_shape("MSELoss", pred, target)
+        diff = (pred - target).ravel()  # (n,), a new array
+        scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
+        self._cache = (diff, pred.shape, scale)
+        return float(diff @ diff) * scale
+
+    def backward(self) -> np.ndarray:
+        diff, shape, scale = self._cached()
+        return (diff * (2.0 * scale)).reshape(shape)  # dpred = 2 (pred - target) / n
+
+
+class BCELoss(Loss):
+    """Binary cross-entropy on probabilities ``p`` (for example a sigmoid output).
+
+    ``loss = -mean(y * log(p) + (1 - y) * log(1 - p))``, with each log clamped to
+    ``>= -100`` as in PyTorch, so ``p = 0`` or ``1`` exactly gives a finite loss
+    (100 per element when it is completely wrong).
+
+    ``dpred = (p - y) / max(p * (1 - p), 1e-12) / n`` (the PyTorch formula; the
+    floor keeps it finite, if huge, at ``p = 0`` or ``1``).
+
+    ``pred`` and ``target`` must have the same shape and lie in ``[0, 1]``.
+    Prefer :class:`BCEWithLogitsLoss` on raw scores: it is exact where this
+    one has to clamp.
+    """
+
+    def forward(self, pred: ArrayLike, target: ArrayLike) -> float:
+        self._cache = None
+        p = _as_pred(pred)
+        y = _as_target(target, p.dtype)
+        _check_same_shape("BCELoss", p, y)
+        _check_unit_interval(
+            "BCELoss", "pred (probabilities)", p, "For raw scores (logits) use BCEWithLogitsLoss."
+        )
+        _check_unit_interval("BCELoss", "target", y, "For labels -1/+1 use (target + 1) / 2.")
+        with np.errstate(divide="ignore", under="ignore"):  # log(0) = -inf, clamped below
+            log_p = np.maximum(np.log(p), _LOG_CLAMP)  # (same shape as p)
+            log_1mp = np.maximum(np.log1p(-p), _LOG_CLAMP)
+            # sum of y log p + (1 - y) log(1 - p) = sum(log(1 - p)) + sum(y (log p - log(1 - p)))
+            total = log_1mp.sum() + np.vdot(y, log_p - log_1mp)
+        scale = 1.0 / p.size if self.reduction == "mean" else 1.0
+        self._cache = (p, y, scale)
+        return -float(total) * scale
+
+    def backward(self) -> np.ndarray:
+        p, y, scale = self._cached()
+        with np.errstate(under="ignore"):
+            dpred = p - y  # (same shape as p)
+            dpred /= np.maximum(p * (1.0 - p), _BCE_GRAD_EPS)
+            dpred *= scale
+        return dpred
+
+
+class BCEWithLogitsLoss(Loss):
+    """Binary cross-entropy on raw scores (logits) ``z``: a sigmoid fused with BCE.
+
+    With ``p = sigmoid(z)``, the loss ``-(y log p + (1 - y) log(1 - p))`` equals::
+
+        max(z, 0) - z * y + log(1 + exp(-|z|))
+
+    which never overflows (``exp`` only sees ``-|z| <= 0``) and never takes
+    ``log(0)``. The gradient is the famously simple ``dz = (sigmoid(z) - y) / n``.
+
+    ``pred`` and ``target`` must have the same shape; targets lie in ``[0, 1]``.
+    """
+
+    def forward(self, pred: ArrayLike, target: ArrayLike) -> float:
+        self._cache = None
+        z = _as_pred(pred)
+        y = _as_target(target, z.dtype)
+        _check_same_shape("BCEWithLogitsLoss", z, y)
+        _check_unit_interval(
+            "BCEWithLogitsLoss", "target", y, "For labels -1/+1 use (target + 1) / 2."
+        )
+        with np.errstate(under="ignore"):  # exp(-1000) = 0 is the right answer
+            e = np.exp(-np.abs(z))  # (same shape as z), in (0, 1]
+            per = np.maximum(z, 0.0)  # per-element loss = max(z, 0) + log(1 + e) - z * y
+            per += np.log1p(e)
+            total = per.sum() - np.vdot(z, y)
+        scale = 1.0 / z.size if self.reduction == "mean" else 1.0
+        self._cache = (z, y, e, scale)
+        return float(total) * scale
+
+    def backward(self) -> np.ndarray:
+        z, y, e, scale = self._cached()
+        with np.errstate(under="ignore"):
+            # sigmoid(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0, e = exp(-|z|)
+            dz = np.where(z >= 0, 1.0, e)  # (same shape as z), a new array
+            dz /= 1.0 + e
+            dz -= y
+            dz *= scale
+        return dz
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax cross-entropy on logits ``z`` of shape ``(N, C)`` (softmax fused in).
+
+    The target is either integer class labels ``(N,)`` with values in
+    ``[0, C-1]``, or rows of class probabilities ``(N, C)`` (one-hot, or soft
+    labels: entries >= 0, each row summing to 1).
+
+    ``loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i]``, computed
+    after subtracting each row's maximum (which changes nothing mathematically
+    and keeps ``exp`` from overflowing). The loss is averaged over the batch
+    (``N``) for ``reduction="mean"``, and::
+
+        dz = (softmax(z) - onehot(y)) / N        # (N, C)
+
+    Notes
+    -----
+    Pass raw scores, not softmax outputs: the model's last layer should be
+    ``Linear``, since the softmax is already inside this loss.
+    """
+
+    def forward(self, pred: ArrayLike, target: ArrayLike) -> float:
+        self._cache = None
+        z = _as_pred(pred)
+        if z.ndim != 2 or z.shape[0] == 0:
+            raise ValueError(
+                f"CrossEntropyLoss expects logits of shape (N, C) with N >= 1; got {z.shape}"
+            )
+        n, c = z.shape
+        target = np.asarray(target)
+        labels = target.ndim == 1
+        if labels:
+            target = self._check_labels(target, n, c)
+        else:
+            target = self._check_probabilities(_as_target(target, z.dtype), z.shape)
+        if c <= 32:
+            # Row-wise max/sum over few classes is ~2x faster on a column-major copy.
+            z = np.asfortranarray(z)
+        with np.errstate(under="ignore"):  # exp(-2000) = 0 is the right answer
+            shifted = z - z.max(axis=1, keepdims=True)  # (N, C), each row's max is 0
+            e = np.exp(shifted)  # (N, C)
+            sum_e = e.sum(axis=1, keepdims=True)  # (N, 1), in [1, C]
+            # loss_i = log(sum_e_i) - shifted_i[y_i]   (= -log softmax)
+            if labels:
+                total = np.log(sum_e).sum() - shifted[np.arange(n), target].sum()
+            else:
+                total = np.log(sum_e).sum() - np.vdot(target, shifted)
+        scale = 1.0 / n if self.reduction == "mean" else 1.0
+        self._cache = (e, sum_e, target, labels, scale)
+        return float(total) * scale
+
+    def backward(self) -> np.ndarray:
+        e, sum_e, target, labels, scale = self._cached()
+        with np.errstate(under="ignore"):
+            dz = np.divide(e, sum_e, order="C")  # (N, C) softmax, a new array
+            if labels:
+                dz[np.arange(dz.shape[0]), target] -= 1.0
+            else:
+                dz -= target
+            dz *= scale
+        return dz
+
+    @staticmethod
+    def _check_labels(target: np.ndarray, n: int, c: int) -> np.ndarray:
+        if target.dtype.kind not in "iu":
+            raise TypeError(
+                "CrossEntropyLoss expects integer class labels of shape (N,) "
+                f"(or class-probability rows of shape (N, C)); got labels of dtype "
+                f"{target.dtype}. Convert them with target.astype(int)."
+            )
+        if target.shape[0] != n:
+            raise ValueError(
+                f"CrossEntropyLoss got logits of shape ({n}, {c}) and target of shape "
+                f"{target.shape}; expected labels of shape ({n},) or probabilities of "
+                f"shape ({n}, {c})"
+            )
+        lo, hi = target.min(), target.max()
+        if lo < 0 or hi >= c:
+            bad = hi if hi >= c else lo
+            raise ValueError(
+                f"CrossEntropyLoss: labels must be in [0, C-1] = [0, {c - 1}]; got {bad}"
+            )
+        return target
+
+    @staticmethod
+    def _check_probabilities(target: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+        if target.shape != shape:
+            n, c = shape
+            msg = (
+                f"CrossEntropyLoss got logits of shape {shape} and target of shape "
+                f"{target.shape}; expected labels of shape ({n},) or probabilities of "
+                f"shape ({n}, {c})"
+            )
+            if target.shape == (n, 1):
+                msg += " (labels in a column? use target.reshape(-1))"
+            raise ValueError(msg)
+        row_sums = target.sum(axis=1)  # (N,)
+        tol = np.sqrt(np.finfo(target.dtype).eps)
+        worst = int(np.argmax(np.abs(row_sums - 1.0)))
+        if target.min() < 0 or abs(row_sums[worst] - 1.0) > tol:
+            raise ValueError(
+                "CrossEntropyLoss expects target rows of class probabilities (entries "
+                f">= 0, each row summing to 1); row {worst} sums to {row_sums[worst]:.6g} "
+                f"and the smallest entry is {target.min():.6g}"
+            )
+        return target
+
+
+# -- weight penalties -------------------------------------------------------
+class _Penalty:
+    """Shared parts of L1 and L2: the strength and which parameters are penalised."""
+
+    def __init__(self, strength: float) -> None:
+        strength = float(strength)
+        if not strength >= 0.0 or not np.isfinite(strength):
+            raise ValueError(f"{type(self).__name__} strength must be >= 0; got {strength}")
+        self.strength = strength
+
+    @staticmethod
+    def _weights(parameters: Iterable[Parameter] | Module) -> list[Parameter]:
+        if isinstance(parameters, Module):
+            parameters = parameters.parameters()
+        return [p for p in parameters if p.name == "W"]
+
+    def _weights_and_grads(
+        self, parameters: Iterable[Parameter] | Module
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        pairs = [(p.data, p.grad, p) for p in self._weights(parameters)]
+        for _, g, p in pairs:
+            if g is None:
+                raise RuntimeError(
+                    f"{type(self).__name__}.add_grad: {p!r} has no gradient yet; "
+                    "call backward() first"
+                )
+        return [(w, g) for w, g, _ in pairs]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(strength={self.strength})"
+
+
+class L2(_Penalty):
+    """L2 penalty ("weight decay"): ``strength / 2 * sum(W ** 2)`` over weight matrices.
+
+    The factor 1/2 makes the gradient simply ``dW += strength * W``, so
+    ``strength`` is the same number as SGD's ``weight_decay``.
+
+    Only parameters named ``"W"`` are penalised, not biases: a bias shifts a
+    unit's output without scaling its inputs, so a large bias does not make the
+    network more sensitive to its inputs (the overfitting the penalty fights),
+    and forcing biases towards 0 only hampers the fit.
+
+    Parameters
+    ----------
+    strength : float
+        ``>= 0``; 0 turns the penalty off.
+
+    Notes
+    -----
+    In a training step::
+
+        reg = L2(1e-3)
+        loss = loss_fn(model.forward(x), y) + reg.penalty(model.parameters())
+        model.backward(loss_fn.backward())
+        reg.add_grad(model.parameters())   # after backward, before optimizer.step()
+    """
+
+    def penalty(self, parameters: Iterable[Parameter] | Module) -> float:
+        """``strength / 2 * sum(W ** 2)`` summed over every weight matrix."""
+        total = sum(float(np.vdot(p.data, p.data)) for p in self._weights(parameters))
+        return 0.5 * self.strength * total
+
+    def add_grad(self, parameters: Iterable[Parameter] | Module) -> None:
+        """``p.grad += strength * W`` in place, for every weight matrix."""
+        if self.strength == 0.0:
+            return
+        for w, g in self._weights_and_grads(parameters):
+            g += self.strength * w
+
+
+class L1(_Penalty):
+    """L1 penalty: ``strength * sum(|W|)`` over weight matrices; it drives weights to 0.
+
+    Gradient ``dW += strength * sign(W)`` (using 0 at ``W = 0``, a valid
+    subgradient). As with :class:`L2`, biases (parameters not named ``"W"``)
+    are not penalised: they do not scale the inputs, so shrinking them does not
+    make the network smoother, it only hampers the fit.
+
+    Parameters
+    ----------
+    strength : float
+        ``>= 0``; 0 turns the penalty off.
+    """
+
+    def penalty(self, parameters: Iterable[Parameter] | Module) -> float:
+        """``strength * sum(|W|)`` summed over every weight matrix."""
+        total = sum(float(np.abs(p.data).sum()) for p in self._weights(parameters))
+        return self.strength * total
+
+    def add_grad(self, parameters: Iterable[Parameter] | Module) -> None:
+        """``p.grad += strength * sign(W)`` in place, for every weight matrix."""
+        if self.strength == 0.0:
+            return
+        for w, g in self._weights_and_grads(parameters):
+            g += self.strength * np.sign(w)
+
+
+_LOSSES: dict[str, type[Loss]] = {
+    "mse": MSELoss,
+    "bce": BCELoss,
+    "bce_with_logits": BCEWithLogitsLoss,
+    "cross_entropy": CrossEntropyLoss,
+}
+
+
+def get(name: str | Loss | type[Loss], **kwargs) -> Loss:
+    """A new loss from its name or class (``get("mse", reduction="sum")``); a ``Loss`` passes.
+
+    Names: ``"mse"``, ``"bce"``, ``"bce_with_logits"``, ``"cross_entropy"``.
+    """
+    if isinstance(name, Loss):
+        return name
+    if isinstance(name, type) and issubclass(name, Loss):
+        return name(**kwargs)
+    key = name.lower() if isinstance(name, str) else None
+    if key not in _LOSSES:
+        valid = ", ".join(repr(k) for k in _LOSSES)
+        raise ValueError(f"unknown loss {name!r}; valid names are {valid}")
+    return _LOSSES[key](**kwargs)
