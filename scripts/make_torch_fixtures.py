@@ -1,0 +1,234 @@
+"""Write PyTorch reference values for nnlib's optimizers, clipping, gains and schedules.
+
+Run from the repository root (needs torch; everything in float64)::
+
+    python scripts/make_torch_fixtures.py
+
+It writes ``tests/fixtures/torch_reference.npz`` (a few KB). The tests compare
+nnlib against that file, so CI needs no torch; when torch is installed the tests
+also import this script and recompute every value live.
+
+What is stored. Inputs (float32 values, used as float64; stored so the tests
+never depend on NumPy's random streams staying the same across versions):
+
+* ``p0_0`` (3, 4), ``p0_1`` (4,): starting parameters;
+  ``grads_0`` (50, 3, 4), ``grads_1`` (50, 4): one gradient per step;
+  ``clip_grads_0`` (3, 4), ``clip_grads_1`` (4,): gradients to clip.
+* ``meta``: one JSON string with every configuration below, in order.
+
+Outputs (float64), documented in ``torch_reference``: ``optim``,
+``clip_totals``, ``clip_grads``, ``gains``, ``fans``, ``sched``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "torch_reference.npz"
+SEED = 20240601
+N_STEPS = 50
+STEPS = (1, 50)  # record the parameters after these many steps
+PARAM_SHAPES = [(3, 4), (4,)]
+EPOCHS = 25
+
+# name, optimizer class (same name in torch.optim and nnlib.optim), keyword arguments
+OPTIM_CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
+    ("sgd", "SGD", {"lr": 0.1}),
+    ("sgd_momentum", "SGD", {"lr": 0.05, "momentum": 0.9}),
+    ("sgd_nesterov", "SGD", {"lr": 0.05, "momentum": 0.9, "nesterov": True}),
+    (
+        "sgd_wd_dampening",
+        "SGD",
+        {"lr": 0.05, "momentum": 0.8, "dampening": 0.3, "weight_decay": 0.05},
+    ),
+    (
+        "sgd_nesterov_wd",
+        "SGD",
+        {"lr": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
+    ),
+    ("adagrad", "Adagrad", {"lr": 0.1}),
+    (
+        "adagrad_decay",
+        "Adagrad",
+        {"lr": 0.1, "lr_decay": 0.05, "weight_decay": 0.05, "initial_accumulator_value": 0.1},
+    ),
+    ("rmsprop", "RMSprop", {"lr": 0.01}),
+    ("rmsprop_centered", "RMSprop", {"lr": 0.01, "centered": True}),
+    ("rmsprop_momentum", "RMSprop", {"lr": 0.01, "momentum": 0.9, "weight_decay": 0.05}),
+    (
+        "rmsprop_centered_momentum",
+        "RMSprop",
+        {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "eps": 1e-6},
+    ),
+    ("adam", "Adam", {"lr": 0.01}),
+    ("adam_amsgrad", "Adam", {"lr": 0.01, "amsgrad": True, "betas": (0.8, 0.99)}),
+    ("adam_wd", "Adam", {"lr": 0.01, "weight_decay": 0.1}),
+    ("adamw", "AdamW", {"lr": 0.01, "weight_decay": 0.1}),
+    ("adamw_amsgrad", "AdamW", {"lr": 0.01, "amsgrad": True}),
+]
+
+GAINS: list[tuple[str, float | None]] = [
+    ("linear", None),
+    ("conv1d", None),
+    ("conv2d", None),
+    ("conv3d", None),
+    ("conv_transpose1d", None),
+    ("conv_transpose2d", None),
+    ("conv_transpose3d", None),
+    ("sigmoid", None),
+    ("tanh", None),
+    ("relu", None),
+    ("leaky_relu", None),
+    ("leaky_relu", 0.2),
+    ("leaky_relu", 1),
+    ("selu", None),
+]
+
+# torch layout: a Linear weight is (out, in), a conv kernel (out, in, k1, k2)
+FAN_SHAPES: list[tuple[int, ...]] = [(5, 3), (8, 4, 3, 3), (6, 2, 5)]
+
+# name, scheduler class, keyword arguments; all start from lr = 0.1
+SCHED_CONFIGS: list[tuple[str, str, dict[str, Any]]] = [
+    ("step", "StepLR", {"step_size": 7, "gamma": 0.5}),
+    ("step_default", "StepLR", {"step_size": 3}),
+    ("exponential", "ExponentialLR", {"gamma": 0.9}),
+    ("cosine", "CosineAnnealingLR", {"T_max": 10, "eta_min": 0.001}),
+    ("cosine_zero", "CosineAnnealingLR", {"T_max": 8}),
+]
+BASE_LR = 0.1
+
+CLIP_CASES: list[tuple[str, float, float]] = [  # name, max_norm, norm_type
+    ("norm2", 1.0, 2.0),
+    ("norm2_noclip", 100.0, 2.0),
+    ("norm1", 2.0, 1.0),
+    ("norminf", 0.5, float("inf")),
+]
+CLIP_VALUE = 0.5
+
+
+def make_inputs() -> dict[str, np.ndarray]:
+    """The seeded starting parameters, gradient sequences and clipping inputs.
+
+    Drawn in float64, then rounded to float32 values (stored as float32, used as
+    float64) to halve the file size; the runs themselves are all float64.
+    """
+    rng = np.random.default_rng(SEED)
+    out: dict[str, np.ndarray] = {}
+    for i, shape in enumerate(PARAM_SHAPES):
+        out[f"p0_{i}"] = rng.standard_normal(shape).astype(np.float32)
+        # gradients whose size wanders, so that running averages rise and fall
+        scale = np.exp(rng.uniform(-1.0, 1.0, size=(N_STEPS,) + (1,) * len(shape)))
+        out[f"grads_{i}"] = (scale * rng.standard_normal((N_STEPS, *shape))).astype(np.float32)
+    out["clip_grads_0"] = (3.0 * rng.standard_normal(PARAM_SHAPES[0])).astype(np.float32)
+    out["clip_grads_1"] = rng.standard_normal(PARAM_SHAPES[1]).astype(np.float32)
+    return out
+
+
+def _flat(arrays: list[Any]) -> np.ndarray:
+    return np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
+
+
+def torch_reference(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every reference value, computed with torch in float64 from ``inputs``.
+
+    Returns
+    -------
+    dict with
+        ``optim`` (n_configs, len(STEPS), 16): both parameters, flattened and
+        concatenated, after each number of steps in STEPS;
+        ``clip_totals`` (n_clip_cases,): the norms clip_grad_norm_ returned;
+        ``clip_grads`` (n_clip_cases + 1, 16): the clipped gradients, flattened,
+        the last row from clip_grad_value_;
+        ``gains`` (n_gains,); ``fans`` (n_fan_shapes, 2);
+        ``sched`` (n_sched_configs, EPOCHS + 1): the lr after 0..EPOCHS epochs.
+    """
+    import torch
+
+    def tensors(arrays: list[np.ndarray], requires_grad: bool = False) -> list[Any]:
+        return [torch.tensor(a, dtype=torch.float64, requires_grad=requires_grad) for a in arrays]
+
+    p0 = [inputs["p0_0"], inputs["p0_1"]]
+    grads = [inputs["grads_0"], inputs["grads_1"]]
+    optim = np.empty((len(OPTIM_CONFIGS), len(STEPS), 16))
+    for c, (_, cls, kwargs) in enumerate(OPTIM_CONFIGS):
+        params = tensors(p0, requires_grad=True)
+        opt = getattr(torch.optim, cls)(params, foreach=False, **kwargs)
+        for k in range(1, N_STEPS + 1):
+            for p, g in zip(params, grads, strict=True):
+                p.grad = torch.tensor(g[k - 1], dtype=torch.float64)
+            opt.step()
+            if k in STEPS:
+                optim[c, STEPS.index(k)] = _flat([p.detach().numpy() for p in params])
+
+    clip_inputs = [inputs["clip_grads_0"], inputs["clip_grads_1"]]
+    clip_totals, clip_grads = [], []
+    for _, max_norm, norm_type in CLIP_CASES:
+        params = tensors(clip_inputs)
+        for p, g in zip(params, tensors(clip_inputs), strict=True):
+            p.grad = g
+        total = torch.nn.utils.clip_grad_norm_(params, max_norm, norm_type=norm_type)
+        clip_totals.append(float(total))
+        clip_grads.append(_flat([p.grad.numpy() for p in params]))
+    params = tensors(clip_inputs)
+    for p, g in zip(params, tensors(clip_inputs), strict=True):
+        p.grad = g
+    torch.nn.utils.clip_grad_value_(params, CLIP_VALUE)
+    clip_grads.append(_flat([p.grad.numpy() for p in params]))
+
+    sched = np.empty((len(SCHED_CONFIGS), EPOCHS + 1))
+    for c, (_, cls, kwargs) in enumerate(SCHED_CONFIGS):
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=BASE_LR)
+        scheduler = getattr(torch.optim.lr_scheduler, cls)(opt, **kwargs)
+        sched[c, 0] = scheduler.get_last_lr()[0]
+        for t in range(1, EPOCHS + 1):
+            opt.step()  # a no-op (no grad); keeps torch's call-order check quiet
+            scheduler.step()
+            sched[c, t] = scheduler.get_last_lr()[0]
+
+    calculate_fans = torch.nn.init._calculate_fan_in_and_fan_out
+    return {
+        "optim": optim,
+        "clip_totals": np.array(clip_totals),
+        "clip_grads": np.array(clip_grads),
+        "gains": np.array([torch.nn.init.calculate_gain(n, a) for n, a in GAINS]),
+        "fans": np.array([calculate_fans(torch.empty(s)) for s in FAN_SHAPES]),
+        "sched": sched,
+    }
+
+
+def metadata() -> dict[str, np.ndarray]:
+    """The configurations as one JSON string, so the tests can read them without this script."""
+    meta = {
+        "seed": SEED,
+        "param_shapes": PARAM_SHAPES,
+        "n_steps": N_STEPS,
+        "steps": STEPS,
+        "optim_configs": OPTIM_CONFIGS,
+        "clip_cases": CLIP_CASES,
+        "clip_value": CLIP_VALUE,
+        "gains": GAINS,
+        "fan_shapes_torch_layout": FAN_SHAPES,
+        "sched_configs": SCHED_CONFIGS,
+        "base_lr": BASE_LR,
+        "epochs": EPOCHS,
+    }
+    return {"meta": np.array(json.dumps(meta))}
+
+
+def main() -> None:
+    import torch
+
+    inputs = make_inputs()
+    data = {**inputs, **metadata(), **torch_reference(inputs)}
+    FIXTURE.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(FIXTURE, **data)
+    size = FIXTURE.stat().st_size
+    print(f"wrote {FIXTURE} ({size} bytes, {len(data)} arrays) with torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()
