@@ -1,0 +1,90 @@
+"""Time one update of every slider app in the course.
+
+    python benchmarks/widgets.py [--reps 5]
+
+For each app (every ``nnlib.widgets.App`` subclass) it cycles through the
+control settings the app lists in ``bench_settings()`` and reports the median
+over all updates of
+
+* compute: ``app.compute(**values)`` alone (the NumPy work a slider move costs);
+* compute + render: the full ``app.set(**values)`` a learner triggers
+  (compute, redraw the matplotlib figure, render it to PNG);
+
+plus any extra actions an app names in ``bench_actions()`` (for example the
+playground's "train one epoch" button). Targets: compute <= 60 ms and
+compute + render <= 250 ms median on a 2-core machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import statistics
+import time
+
+import nnlib.widgets
+from nnlib.widgets import App
+
+COMPUTE_TARGET_MS = 60.0
+TOTAL_TARGET_MS = 250.0
+
+
+def all_apps() -> list[type[App]]:
+    """Every concrete App subclass defined in the nnlib.widgets package."""
+    for info in pkgutil.iter_modules(nnlib.widgets.__path__):
+        importlib.import_module(f"nnlib.widgets.{info.name}")
+    found, todo = [], list(App.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if not cls.__name__.startswith("_") and cls.__module__.startswith("nnlib.widgets"):
+            found.append(cls)
+    return sorted(set(found), key=lambda c: (c.__module__, c.__name__))
+
+
+def time_ms(fn) -> float:
+    t = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t) * 1e3
+
+
+def bench_app(cls: type[App], reps: int) -> list[tuple[str, float, float]]:
+    app = cls()
+    settings = list(app.bench_settings()) or [app.values()]
+    compute, total = [], []
+    for _ in range(reps):
+        for values in settings:
+            merged = {**app.values(), **values}
+            compute.append(time_ms(lambda merged=merged: app.compute(**merged)))
+            total.append(time_ms(lambda values=values: app.set(**values)))
+    rows = [
+        (f"{cls.__name__} (slider update)", statistics.median(compute), statistics.median(total))
+    ]
+    for name, action in getattr(app, "bench_actions", dict)().items():
+        times = [time_ms(action) for _ in range(reps * 3)]
+        rows.append((f"{cls.__name__} ({name})", float("nan"), statistics.median(times)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1].strip())
+    parser.add_argument("--reps", type=int, default=5, help="passes over each app's settings")
+    args = parser.parse_args()
+    apps = all_apps()
+    print(
+        f"| app | compute (ms, target <= {COMPUTE_TARGET_MS:.0f}) "
+        f"| compute + render (ms, target <= {TOTAL_TARGET_MS:.0f}) | within target |"
+    )
+    print("|---|---:|---:|:---:|")
+    for cls in apps:
+        for name, comp, tot in bench_app(cls, args.reps):
+            ok = (comp != comp or comp <= COMPUTE_TARGET_MS) and tot <= TOTAL_TARGET_MS
+            comp_cell = "—" if comp != comp else f"{comp:.1f}"
+            print(f"| {name} | {comp_cell} | {tot:.1f} | {'yes' if ok else 'NO'} |")
+    if not apps:
+        print("| (no apps found) | | | |")
+
+
+if __name__ == "__main__":
+    main()
