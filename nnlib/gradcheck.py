@@ -66,7 +66,9 @@ def _perturb_and_measure(f: Callable[[], float], arr: np.ndarray, h: float) -> n
     return grad
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+def numerical_gradient(
+    f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6
+) -> np.ndarray:
     """Centered finite-difference gradient of a scalar function.
 
     Parameters
@@ -143,7 +145,9 @@ def check_loss(loss, pred: np.ndarray, target: np.ndarray, h: float = 1e-6) -> d
     return {"pred": rel_error(analytic, numeric)}
 
 
-def check_model(model: Module, loss, x: np.ndarray, y: np.ndarray, h: float = 1e-6) -> dict[str, float]:
+def check_model(
+    model: Module, loss, x: np.ndarray, y: np.ndarray, h: float = 1e-6
+) -> dict[str, float]:
     """Check a whole model plus loss end to end.
 
     Returns ``{"x": err, "0.W": err, "0.b": err, "2.W": err, ...}``: the relative
