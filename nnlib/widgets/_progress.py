@@ -27,7 +27,8 @@ class ProgressBar:
 
     Examples
     --------
-    >>> nnlib.fit(model, loss_fn, opt, X, y, epochs=200, callbacks=[ProgressBar(200)])  # doctest: +SKIP
+    >>> bar = ProgressBar(200)
+    >>> hist = nnlib.fit(model, loss_fn, opt, X, y, epochs=200, callbacks=[bar])  # doctest: +SKIP
     """
 
     def __init__(self, epochs: int, every: int = 1) -> None:
