@@ -14,7 +14,15 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "CLASS_COLORS", "CMAP_DIVERGING", "CMAP_SEQUENTIAL", "new_figure", "to_png"]
+__all__ = [
+    "PALETTE",
+    "CLASS_COLORS",
+    "CMAP_DIVERGING",
+    "CMAP_SEQUENTIAL",
+    "new_figure",
+    "to_png",
+    "register_notebook_display",
+]
 
 #: Okabe & Ito's colour-blind-safe palette (2008), in the order we use it.
 PALETTE = {
@@ -57,3 +65,23 @@ def to_png(fig: Figure, dpi: int | None = None) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white")
     return buf.getvalue()
+
+
+def register_notebook_display() -> bool:
+    """Let Jupyter show our ``Figure`` objects as PNG, without pyplot.
+
+    Figures made by :func:`new_figure` never pass through pyplot, so IPython
+    only knows them as ``<Figure size ...>`` text unless the inline backend
+    happened to be activated. Registering a PNG formatter for ``Figure`` makes
+    ``plots.some_figure(...)`` as the last line of a cell show the picture.
+    Called when ``nnlib.plots`` is imported; returns False outside IPython.
+    """
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return False
+    formatter = shell.display_formatter.formatters["image/png"]
+    formatter.for_type(Figure, lambda fig: to_png(fig))
+    return True
