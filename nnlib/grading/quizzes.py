@@ -1,0 +1,185 @@
+"""Quiz widgets: choose an option, press Check, read why it is right or wrong.
+
+In a notebook, one line shows a chapter's quiz (make it the cell's last line)::
+
+    from nnlib.grading import quiz
+    quiz("ch01")          # every question of chapter 1
+    quiz("ch01", "q2")    # one question
+
+Each question is a :class:`QuizQuestion`: the question (Markdown: `code`,
+**bold**, $math$), radio buttons (Tab moves between the options and on to the
+Check button, Space chooses an option, Enter or Space presses Check), and a
+feedback area that shows the
+explanation of the chosen option. Retrying is allowed; every check is recorded
+in the learner's progress (correct or not, and the number of attempts).
+
+ipywidgets is imported only when a quiz is built. Answers are checked by
+:func:`nnlib.grading.quizbank.check_answer`, so nothing in the widget state
+or the notebook reveals which option is correct before it is chosen.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from .progress import record_quiz
+from .quizbank import check_answer, get_question, questions
+
+# Okabe-Ito colours: distinguishable with colour-blindness, readable on light and
+# dark themes; the words "Correct" / "Not quite" carry the meaning without colour.
+_RIGHT = "#0072B2"
+_WRONG = "#D55E00"
+_LETTERS = "ABCDEFGH"
+
+
+def markdown_inline(text: str) -> str:
+    """A small Markdown subset to HTML: paragraphs, `code`, **bold**, *italic*.
+
+    ``$...$`` math is left alone for the widget's MathJax typesetting.
+    """
+    out = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        s = html.escape(para, quote=False)
+        s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
+        s = re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
+        s = re.sub(r"(?<![\w*$\\])\*([^*\s][^*]*)\*(?![\w*])", r"<i>\1</i>", s)
+        out.append("<p>" + s.replace("\n", "<br>") + "</p>")
+    return "".join(out)
+
+
+def source_line(source: str) -> str:
+    """The attribution shown above a question quoted from the source material."""
+    return f"From the source text “{source}”"
+
+
+class QuizQuestion:
+    """One question as a widget (``.widget``), with a testable check callback.
+
+    Attributes
+    ----------
+    choices : ipywidgets.RadioButtons
+        ``.value`` is the chosen option's index (``None`` before a choice).
+    check_button : ipywidgets.Button
+    feedback : ipywidgets.HTMLMath
+        Empty until Check is pressed; then the explanation of the chosen option.
+    attempts : int
+        Checks with an option chosen, so far.
+    correct : bool
+        Whether the learner has found the correct option.
+    last_explanation : str
+        Plain text of the explanation last shown.
+    """
+
+    def __init__(self, chapter: str, question_id: str, number: int | None = None, total: int = 1):
+        import ipywidgets as w
+
+        self.chapter = chapter
+        self.question_id = question_id
+        self.attempts = 0
+        self.correct = False
+        self.last_explanation = ""
+        q = get_question(chapter, question_id)
+        self._options = list(q["options"])
+
+        heading = "Question"
+        if number is not None and total > 1:
+            heading = f"Question {number} of {total}"
+        parts = [f"<b>{heading}</b>"]
+        if q.get("source"):
+            parts.append(f"<p><i>{html.escape(source_line(q['source']), quote=False)}</i></p>")
+        parts.append(markdown_inline(q["question"]))
+        self.prompt = w.HTMLMath(value="".join(parts))
+        self.choices = w.RadioButtons(
+            options=[(f"{_LETTERS[i]}. {t}", i) for i, t in enumerate(self._options)],
+            value=None,
+            description="Your answer:",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="auto"),
+        )
+        self.check_button = w.Button(
+            description="Check",
+            button_style="primary",
+            tooltip="Check your answer",
+            icon="check",
+        )
+        self.check_button.on_click(self._on_check)
+        self.feedback = w.HTMLMath(value="")
+        self.widget = w.VBox(
+            [self.prompt, self.choices, self.check_button, self.feedback],
+            layout=w.Layout(
+                border="1px solid var(--jp-border-color2, #bbb)",
+                padding="6px 12px",
+                margin="8px 0",
+            ),
+        )
+
+    def _on_check(self, _button: Any = None) -> None:
+        """The Check button's handler: show the chosen option's explanation, record it."""
+        index = self.choices.value
+        if index is None:
+            self.feedback.value = "<p>Choose an option first, then press <b>Check</b>.</p>"
+            return
+        self.attempts += 1
+        correct, explanation = check_answer(self.chapter, self.question_id, index)
+        self.correct = self.correct or correct
+        self.last_explanation = explanation
+        body = markdown_inline(explanation)
+        if correct:
+            tries = "first try" if self.attempts == 1 else f"attempt {self.attempts}"
+            head, colour, tail = f"✓ Correct ({tries}).", _RIGHT, ""
+        else:
+            head, colour = "✗ Not quite.", _WRONG
+            tail = "<p><i>Pick another option and check again.</i></p>"
+        self.feedback.value = (
+            f'<div role="status" style="border-left: 4px solid {colour}; padding-left: 8px">'
+            f'<b style="color: {colour}">{head}</b> Option {_LETTERS[index]}: {body}{tail}</div>'
+        )
+        record_quiz(self.chapter, self.question_id, correct, self.attempts)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        q = get_question(self.chapter, self.question_id)
+        opts = "\n".join(f"  {_LETTERS[i]}. {t}" for i, t in enumerate(self._options))
+        return f"{q['question']}\n{opts}"
+
+
+class Quiz:
+    """Several :class:`QuizQuestion` widgets stacked (``.questions``, ``.widget``)."""
+
+    def __init__(self, chapter: str, question_ids: list[str]):
+        import ipywidgets as w
+
+        n = len(question_ids)
+        self.chapter = chapter
+        self.questions = [
+            QuizQuestion(chapter, qid, number=i + 1, total=n) for i, qid in enumerate(question_ids)
+        ]
+        self.widget = w.VBox([q.widget for q in self.questions])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        return "\n\n".join(repr(q) for q in self.questions)
+
+
+def quiz(chapter: str, question_id: str | None = None) -> Quiz:
+    """Build a chapter's quiz, or one of its questions, as a widget.
+
+    Make the call the last line of its cell so Jupyter displays the result.
+
+    Parameters
+    ----------
+    chapter : str
+        Chapter id, e.g. ``"ch01"``.
+    question_id : str, optional
+        One question's id (``"q2"``); all of the chapter's questions when omitted.
+    """
+    if question_id is not None:
+        get_question(chapter, question_id)  # a clear KeyError for a wrong id
+        return Quiz(chapter, [question_id])
+    return Quiz(chapter, [q["id"] for q in questions(chapter)])
