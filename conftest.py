@@ -10,3 +10,6 @@ import tempfile
 
 _PROGRESS_DIR = tempfile.mkdtemp(prefix="nnlib-test-progress-")
 os.environ["NNLIB_PROGRESS_FILE"] = os.path.join(_PROGRESS_DIR, "progress.json")
+
+# Notebooks that are test inputs, not course material.
+collect_ignore_glob = ["tests/*/fixtures/*"]
