@@ -171,11 +171,12 @@ def to_probabilities(
         return values.copy()
     if multiclass is None:
         multiclass = values.ndim == 3
-    if multiclass:
-        e = np.exp(values - values.max(axis=-1, keepdims=True))  # softmax, overflow-free
-        return e / e.sum(axis=-1, keepdims=True)
-    e = np.exp(-np.abs(values))  # sigmoid from exp(-|z|), which never overflows
-    return np.where(values >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    with np.errstate(under="ignore"):  # exp(-1000) = 0 is the right answer
+        if multiclass:
+            e = np.exp(values - values.max(axis=-1, keepdims=True))  # softmax, overflow-free
+            return e / e.sum(axis=-1, keepdims=True)
+        e = np.exp(-np.abs(values))  # sigmoid from exp(-|z|), which never overflows
+        return np.where(values >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def binary_cmap() -> LinearSegmentedColormap:

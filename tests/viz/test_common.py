@@ -95,7 +95,7 @@ def test_binary_cmap_ends_in_the_class_colours():
 
     assert to_hex(cmap(0.0)).lower() == CLASS_COLORS[0].lower()
     assert to_hex(cmap(1.0)).lower() == CLASS_COLORS[1].lower()
-    assert to_hex(cmap(0.5)).lower() == "#ffffff"
+    assert np.allclose(cmap(0.5)[:3], 1.0, atol=0.01)  # white in the middle
 
 
 def test_show_grid_binary_and_multiclass(data):
