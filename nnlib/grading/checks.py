@@ -40,6 +40,7 @@ shows the message, not a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from typing import Any
@@ -69,6 +70,19 @@ from .feedback import (
     _tolerance,
 )
 from .registry import Exercise
+
+_PAUSED = False
+
+
+@contextlib.contextmanager
+def progress_paused():
+    """Run checks without recording their results (for demonstrations)."""
+    global _PAUSED
+    old, _PAUSED = _PAUSED, True
+    try:
+        yield
+    finally:
+        _PAUSED = old
 
 
 class Check:
@@ -125,7 +139,7 @@ class Check:
         ) from err
 
     def _record(self, passed: bool) -> None:
-        if not self.record:
+        if not self.record or _PAUSED:
             return
         try:
             from .progress import record_exercise

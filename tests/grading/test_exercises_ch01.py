@@ -1,0 +1,267 @@
+"""Chapter 1's exercise checks: the solutions pass, typical mistakes are named, stubs say so.
+
+The solutions are taken from the source notebook itself (its setup and solution
+cells, run in one namespace), so a test fails when a notebook's solution and
+its check drift apart.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nnlib.grading import ExerciseFailed, list_exercises
+from nnlib.grading.exercises import ch01
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "exercises" / "source" / "01_forward_pass_and_loss.ipynb"
+IDS = ["dense_forward", "sigmoid_neuron", "mse_loss", "bce_with_logits", "cross_entropy"]
+
+
+def notebook_solutions(path):
+    """Run the notebook's code cells that are not checks, quizzes or progress; return names."""
+    namespace = {}
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        src = "".join(cell["source"])
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell["cell_type"] == "code" and not meta.get("grade") and "nnlib" not in src:
+            exec(compile(src, f"{path.name}:{cell['id']}", "exec"), namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def solutions():
+    return notebook_solutions(SOURCE)
+
+
+def check(exercise_id):
+    return getattr(ch01, f"check_{exercise_id}")
+
+
+def fails_with(exercise_id, fn, text):
+    """The check of ``exercise_id`` fails on ``fn`` and its message contains ``text``."""
+    with pytest.raises(ExerciseFailed, match=re.escape(text)):
+        check(exercise_id)(fn)
+
+
+# ---------------------------------------------------------------- declarations and notebook
+
+
+def test_exercises_are_declared_in_notebook_order_with_matching_points():
+    declared = {ex.id: ex for ex in list_exercises("ch01")}
+    assert list(declared) == IDS
+    cells = json.loads(SOURCE.read_text(encoding="utf-8"))["cells"]
+    graded = [c["metadata"]["nbgrader"] for c in cells if "nbgrader" in c["metadata"]]
+    solution_ids = [m["grade_id"] for m in graded if m["solution"]]
+    points = {m["grade_id"]: m["points"] for m in graded if m["grade"]}
+    assert solution_ids == IDS
+    assert points == {f"check_{i}": declared[i].points for i in IDS}
+
+
+# ---------------------------------------------------------------- solutions and stubs
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_notebook_solution_passes(exercise_id, solutions, capsys):
+    check(exercise_id)(solutions[exercise_id])
+    title = next(ex.title for ex in list_exercises("ch01") if ex.id == exercise_id)
+    assert capsys.readouterr().out.startswith(f"✓ {title}: passed (")
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_untouched_stub_is_not_implemented_yet(exercise_id):
+    def stub(*args):
+        raise NotImplementedError(f"Exercise {exercise_id}: not implemented yet")
+
+    with pytest.raises(ExerciseFailed, match="not implemented yet") as info:
+        check(exercise_id)(stub)
+    assert info.value.kind == "not_implemented"
+
+
+# ---------------------------------------------------------------- other correct answers pass
+
+
+def naive_sigmoid(z):
+    return 1 / (1 + np.exp(-z))
+
+
+@pytest.mark.parametrize(
+    "exercise_id, fn",
+    [
+        ("dense_forward", lambda x, W, b: np.dot(x, W) + b),
+        ("dense_forward", lambda x, W, b: np.einsum("nd,dh->nh", x, W) + b[None, :]),
+        ("sigmoid_neuron", lambda x, w, b: naive_sigmoid(x @ w + b)),  # overflows, still right
+        ("sigmoid_neuron", lambda x, w, b: np.exp(-np.logaddexp(0, -(x @ w + b)))),
+        ("mse_loss", lambda p, t: np.mean((p - t) ** 2)),
+        ("mse_loss", lambda p, t: ((p - t) ** 2).mean()),
+        ("bce_with_logits", lambda z, y: np.mean(np.logaddexp(0, z) - z * y)),
+        (
+            "bce_with_logits",
+            lambda z, y: np.mean(y * np.logaddexp(0, -z) + (1 - y) * np.logaddexp(0, z)),
+        ),
+        (
+            "cross_entropy",
+            lambda z, y: np.mean(np.logaddexp.reduce(z, axis=1) - z[np.arange(len(y)), y]),
+        ),
+    ],
+)
+def test_other_correct_implementations_pass(exercise_id, fn):
+    check(exercise_id)(fn)
+
+
+# ---------------------------------------------------------------- catalogued mistakes
+
+
+def mutates_x(x, W, b):
+    out = x @ W + b
+    x[:] = 0.0
+    return out
+
+
+def exp_over_one_plus_exp(x, w, b):
+    e = np.exp(x @ w + b)
+    return e / (1 + e)
+
+
+def naive_bce(z, y):
+    p = naive_sigmoid(z)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def clipped_bce(z, y):
+    p = np.clip(naive_sigmoid(z), 1e-7, 1 - 1e-7)
+    return -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def softmax_rows(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def naive_ce(z, y):
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return -np.mean(np.log(p[np.arange(len(y)), y]))
+
+
+def log_of_softmax_ce(z, y):
+    return -np.mean(np.log(softmax_rows(z)[np.arange(len(y)), y]))
+
+
+def clipped_ce(z, y):
+    return -np.mean(np.log(np.clip(softmax_rows(z), 1e-12, 1.0)[np.arange(len(y)), y]))
+
+
+def log_softmax(z, axis=1):
+    s = z - z.max(axis=axis, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+WRONG = [
+    # dense_forward
+    ("dense_forward", lambda x, W, b: x @ W, "forgot the bias"),
+    ("dense_forward", lambda x, W, b: x @ W - b, "subtracted the bias"),
+    ("dense_forward", lambda x, W, b: x @ W.T + b, "used W transposed"),
+    ("dense_forward", lambda x, W, b: (x @ W + b).T, "the result is transposed, (H, N)"),
+    (
+        "dense_forward",
+        lambda x, W, b: (x @ W + b).astype(np.float64),
+        "float32 inputs came back as float64",
+    ),
+    ("dense_forward", mutates_x, "changed its input `x` in place"),
+    # sigmoid_neuron
+    ("sigmoid_neuron", lambda x, w, b: x @ w + b, "returned z without the sigmoid"),
+    ("sigmoid_neuron", lambda x, w, b: naive_sigmoid(x @ w), "forgot the bias"),
+    ("sigmoid_neuron", lambda x, w, b: 1 / (1 + np.exp(x @ w + b)), "a sign in the sigmoid"),
+    ("sigmoid_neuron", lambda x, w, b: np.tanh(x @ w + b), "used tanh"),
+    (
+        "sigmoid_neuron",
+        lambda x, w, b: naive_sigmoid(x @ w[:, None] + b),
+        "returned a column of shape (N, 1)",
+    ),
+    ("sigmoid_neuron", exp_over_one_plus_exp, "is inf / inf = NaN"),
+    (
+        "sigmoid_neuron",
+        lambda x, w, b: naive_sigmoid(x @ w + b).astype(np.float64),
+        "float32 inputs came back as float64",
+    ),
+    # mse_loss
+    ("mse_loss", lambda p, t: np.sum((p - t) ** 2), "summed the squared errors"),
+    ("mse_loss", lambda p, t: np.sum((p - t) ** 2) / len(p), "divided by N only"),
+    ("mse_loss", lambda p, t: np.sqrt(np.mean((p - t) ** 2)), "took the square root"),
+    ("mse_loss", lambda p, t: np.mean(np.abs(p - t)), "used the absolute error"),
+    ("mse_loss", lambda p, t: 0.5 * np.mean((p - t) ** 2), "a factor 1/2 too many"),
+    ("mse_loss", lambda p, t: np.mean((p - t) ** 2, axis=-1), "averaged each row separately"),
+    # bce_with_logits
+    ("bce_with_logits", naive_bce, "log(sigmoid(z)) reaches log(0) = -inf"),
+    ("bce_with_logits", clipped_bce, "right for small logits but off for large |z|"),
+    ("bce_with_logits", lambda z, y: -naive_bce(z, y), "forgot the minus sign"),
+    ("bce_with_logits", lambda z, y: naive_bce(z, y) * z.size, "summed over the entries"),
+    ("bce_with_logits", lambda z, y: naive_bce(z, y) * z.size / len(z), "divided by N only"),
+    (
+        "bce_with_logits",
+        lambda z, y: -np.mean(y * np.log(naive_sigmoid(z))),
+        "left out the (1 - y) log(1 - p) term",
+    ),
+    ("bce_with_logits", lambda z, y: naive_bce(z, 1 - y), "swapped the labels"),
+    # cross_entropy
+    ("cross_entropy", naive_ce, "np.exp overflowed for large logits"),
+    ("cross_entropy", log_of_softmax_ce, "log(softmax) gave log(0) = -inf"),
+    ("cross_entropy", clipped_ce, "right for small logits but off for large ones"),
+    (
+        "cross_entropy",
+        lambda z, y: -np.sum(log_softmax(z)[np.arange(len(y)), y]),
+        "summed over the batch",
+    ),
+    (
+        "cross_entropy",
+        lambda z, y: -np.sum(log_softmax(z)[np.arange(len(y)), y]) / z.size,
+        "divided by N*C",
+    ),
+    (
+        "cross_entropy",
+        lambda z, y: -log_softmax(z)[np.arange(len(y)), y],
+        "returned one loss per example",
+    ),
+    (
+        "cross_entropy",
+        lambda z, y: -np.mean(log_softmax(z).sum(axis=1)),
+        "added -log p over every class",
+    ),
+    (
+        "cross_entropy",
+        lambda z, y: -np.mean(log_softmax(z, axis=0)[np.arange(len(y)), y]),
+        "took the softmax over the batch (axis 0)",
+    ),
+    ("cross_entropy", lambda z, y: -np.mean(log_softmax(z)[:, y]), "indexed with [:, y]"),
+    (
+        "cross_entropy",
+        lambda z, y: np.mean(log_softmax(z)[np.arange(len(y)), y]),
+        "forgot the minus sign",
+    ),
+]
+
+
+@pytest.mark.parametrize("exercise_id, fn, message", WRONG, ids=[f"{e}: {m}" for e, _, m in WRONG])
+def test_catalogued_mistake_gets_its_own_message(exercise_id, fn, message):
+    fails_with(exercise_id, fn, message)
+
+
+def test_every_exercise_has_at_least_three_catalogued_mistakes_tested():
+    counts = {i: sum(e == i for e, _, _ in WRONG) for i in IDS}
+    assert min(counts.values()) >= 3, counts
+    for i in IDS:
+        messages = [m for e, _, m in WRONG if e == i]
+        assert len(set(messages)) == len(messages), i
+
+
+def test_a_failure_message_is_short_and_names_the_case():
+    with pytest.raises(ExerciseFailed) as info:
+        ch01.check_dense_forward(lambda x, W, b: x @ W)
+    lines = str(info.value).splitlines()
+    assert lines[0] == "Dense layer forward pass: your out has wrong values"
+    assert (
+        lines[1] == "  tried:          x (4, 3) float64, W (3, 3) float64, b (3,) float64 — seed 0"
+    )
+    assert len(lines) <= 6
