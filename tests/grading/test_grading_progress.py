@@ -137,17 +137,17 @@ def test_reset_progress():
 
 
 def test_table_counts_against_the_registry_and_quiz_bank():
-    from nnlib.grading import Exercise
+    from nnlib.grading import list_exercises
     from nnlib.grading.quizbank import questions
 
-    Exercise("ch03", "sgd_step", "SGD step")
-    Exercise("ch03", "minibatches", "Mini-batches")
+    declared = [e.id for e in list_exercises("ch03")]  # the chapter's check module
+    assert "sgd_step" in declared and "minibatches" in declared
     record_exercise("ch03", "sgd_step", True)
     record_exercise("ch03", "minibatches", False)
     record_quiz("ch03", "q1", True, 1)
     row = next(r for r in progress_table() if r["chapter"] == "ch03")
     assert row["title"] == "Gradient descent"
-    assert (row["exercises_passed"], row["exercises_total"]) == (1, 2)
+    assert (row["exercises_passed"], row["exercises_total"]) == (1, len(declared))
     assert (row["quiz_correct"], row["quiz_total"]) == (1, len(questions("ch03")))
 
 
