@@ -21,6 +21,7 @@ __all__ = [
     "CMAP_SEQUENTIAL",
     "new_figure",
     "to_png",
+    "freeze_layout",
     "register_notebook_display",
 ]
 
@@ -65,6 +66,19 @@ def to_png(fig: Figure, dpi: int | None = None) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or fig.dpi, facecolor="white")
     return buf.getvalue()
+
+
+def freeze_layout(fig: Figure) -> None:
+    """Lay a figure out once, then keep that layout for every later redraw.
+
+    Constrained layout is solved again on every render, which costs a slider
+    app more than the drawing itself. Apps call this at the end of
+    ``make_figure`` (with titles and labels at their longest). The engine is
+    set to ``None``, not ``"none"``: the latter keeps a placeholder engine that
+    makes ``savefig`` draw the figure twice.
+    """
+    fig.canvas.draw()
+    fig.set_layout_engine(None)
 
 
 def register_notebook_display() -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..plots._style import PALETTE, new_figure
+from ..plots._style import PALETTE, freeze_layout, new_figure
 from ..plots.ch02_backprop import GraphArtists
 from ..plots.ch02_graph import _fmt, neuron_graph
 from ._app import App
@@ -93,8 +93,7 @@ class BackpropStepperApp(App):
         for var, (ax, *_) in self.panels.items():
             ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} not computed yet")
         ax_graph.set_title("L = (σ(w·x + b) − y)²: backward pass (chain rule, right to left)")
-        fig.draw_without_rendering()
-        fig.set_layout_engine("none")
+        freeze_layout(fig)
         return fig
 
     # -- numbers --------------------------------------------------------------

@@ -18,7 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..datasets import make_line
-from ..plots._style import PALETTE, new_figure
+from ..plots._style import PALETTE, freeze_layout, new_figure
 from ..plots.ch03_descent import (
     LOSS_FLOOR,
     DescentRun,
@@ -66,12 +66,6 @@ def describe_run(run: DescentRun, lr: float, curvature: Any) -> tuple[str, str]:
         f"loss still {100 * ratio:.3g}% of its start after {steps} steps; "
         f"the slowest weight shrinks only ×{worst:.3g} per step{zig}"
     )
-
-
-def _freeze_layout(fig) -> None:
-    """Lay the figure out once, then keep it: constrained layout on every redraw costs ~70 ms."""
-    fig.canvas.draw()
-    fig.set_layout_engine("none")
 
 
 def _epochs(n: float) -> str:
@@ -135,7 +129,7 @@ class LearningRateApp(App):
         )
         ax3.set_title("Loss per step, lr = 0.3")  # a placeholder of the right height for the layout
         self._ax3 = ax3
-        _freeze_layout(fig)
+        freeze_layout(fig)
         return fig
 
     def compute(self, lr: float, steps: int) -> dict[str, Any]:
@@ -273,7 +267,7 @@ class BatchSizeApp(App):
             color=PALETTE["vermillion"],
             fontweight="bold",
         )
-        _freeze_layout(fig)
+        freeze_layout(fig)
         return fig
 
     def compute(self, batch_size: int, lr: float, steps: int, seed: int) -> dict[str, Any]:

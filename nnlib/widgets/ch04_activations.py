@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 from ..datasets import make_circles, make_moons, make_spirals, make_xor
 from ..losses import BCEWithLogitsLoss, CrossEntropyLoss
 from ..optim import Adam
-from ..plots._style import CLASS_COLORS, PALETTE, new_figure
+from ..plots._style import CLASS_COLORS, PALETTE, freeze_layout, new_figure
 from ..plots.ch04_activations import (
     ACTIVATION_NAMES,
     DISPLAY_NAMES,
@@ -46,12 +46,6 @@ __all__ = ["ActivationExplorerApp", "ActivationTrainingApp"]
 SAMPLE_POINTS = (-10.0, -5.0, -1.0, 0.0, 1.0, 5.0, 10.0)
 #: Data sets of the training app.
 DATASETS = ("moons", "circles", "xor", "spirals")
-
-
-def _freeze_layout(fig) -> None:
-    """Lay the figure out once, then keep it (constrained layout on every redraw is slow)."""
-    fig.canvas.draw()
-    fig.set_layout_engine("none")
 
 
 def _options() -> list[tuple[str, str]]:
@@ -127,7 +121,7 @@ class ActivationExplorerApp(App):
         ax_f.legend(handles=[self.f_line], loc="upper left", fontsize=8)
         ax_d.legend(loc="upper left", fontsize=8)
         ax_d.set_xlim(-10.0, 10.0)  # lay out room for the widest tick labels; draw() resets it
-        _freeze_layout(fig)
+        freeze_layout(fig)
         return fig
 
     def compute(self, activation: str, z_max: float, threshold: float) -> dict[str, Any]:
@@ -328,7 +322,7 @@ class ActivationTrainingApp(App):
         self.ax, self.ax_loss = ax, ax_loss
         self.ax.set_title(" ", fontsize=10)
         ax_loss.set_ylim(0.002, 1.0)  # room for the widest tick labels; draw() rescales
-        _freeze_layout(fig)
+        freeze_layout(fig)
         ax_loss.set_autoscaley_on(True)
         return fig
 

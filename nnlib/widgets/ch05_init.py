@@ -24,7 +24,7 @@ from matplotlib.ticker import NullLocator
 
 from .. import optim
 from ..losses import CrossEntropyLoss
-from ..plots._style import PALETTE, new_figure
+from ..plots._style import PALETTE, freeze_layout, new_figure
 from ..plots.ch05_init import COLUMN_XLABEL, HistogramColumns, column_labels, value_range
 from ..plots.ch05_runs import INIT_CHOICES, digits_task, distinct_units, init_mlp, init_profile
 from ..training import accuracy, predict, train_step
@@ -153,9 +153,7 @@ class InitializationApp(App):
         placeholder = column_labels(["0.00"] * self.max_depth)  # two-line labels, for the layout
         self._acts.update([None] * self.max_depth, placeholder, -2.5e-13, 2.5e-13)
         self._grads.update([None] * self.max_depth, placeholder, -2.5e-13, 2.5e-13)
-        fig.canvas.draw()  # lay out once, then keep it: constrained layout on every redraw is slow
-        fig.set_layout_engine(None)  # None, not "none": "none" keeps a placeholder engine,
-        # and savefig then draws the whole figure twice
+        freeze_layout(fig)  # lay out once: constrained layout on every redraw is slow
         return fig
 
     def compute(self, init: str, activation: str, depth: int) -> dict[str, Any]:

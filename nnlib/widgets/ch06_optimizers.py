@@ -18,7 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..plots._style import new_figure
+from ..plots._style import freeze_layout, new_figure
 from ..plots.ch03_descent import clip_path
 from ..plots.ch06_optimizers import GAP_FLOOR, OPTIMIZER_COLORS, draw_surface
 from ..plots.ch06_race import OPTIMIZERS, Run, run_optimizer
@@ -30,12 +30,6 @@ __all__ = ["OptimizerRaceApp"]
 #: Control name of each optimizer's toggle button.
 TOGGLES = {name: f"show_{name.lower()}" for name in OPTIMIZERS}
 _DEFAULT_ON = ("GD", "Momentum", "RMSprop", "Adam")
-
-
-def _freeze_layout(fig) -> None:
-    """Lay the figure out once, then keep it (constrained layout on every redraw is slow)."""
-    fig.canvas.draw()
-    fig.set_layout_engine("none")
 
 
 class OptimizerRaceApp(App):
@@ -133,7 +127,7 @@ class OptimizerRaceApp(App):
         ax2.set_title("Loss per step")
         ax1.set_title("placeholder of the right height")
         self._ax1, self._ax2 = ax1, ax2
-        _freeze_layout(fig)
+        freeze_layout(fig)
         return fig
 
     def compute(

@@ -20,7 +20,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import LogLocator, NullLocator
 
-from ..plots._style import PALETTE, new_figure
+from ..plots._style import PALETTE, freeze_layout, new_figure
 from ..plots.ch07_gradients import (
     ACTIVATIONS,
     INITS,
@@ -45,12 +45,6 @@ def _light_log_axis(axis, numticks: int = 7) -> None:
     """Fewer ticks on a log axis (no minor ticks): drawing ticks is most of a redraw's cost."""
     axis.set_major_locator(LogLocator(base=10, numticks=numticks))
     axis.set_minor_locator(NullLocator())
-
-
-def _freeze_layout(fig) -> None:
-    """Lay the figure out once, then keep it: constrained layout on every redraw is slow."""
-    fig.canvas.draw()
-    fig.set_layout_engine("none")
 
 
 def compare_phrase(ratio: float) -> str:
@@ -110,7 +104,7 @@ class GradientFlowApp(App):
         ax.set_title("sigmoid, Xavier (Glorot) uniform: 10 layers")
         ax.legend(loc="upper left", fontsize=8)
         self._ax = ax
-        _freeze_layout(fig)
+        freeze_layout(fig)
         return fig
 
     def compute(self, depth: int, activation: str, init: str) -> dict[str, Any]:
@@ -258,7 +252,7 @@ class ClippingApp(App):
         ax3.set_title("The fitted curve")
         ax3.legend(loc="upper left", fontsize=8)
         self._axes = (ax1, ax2, ax3)
-        _freeze_layout(fig)
+        freeze_layout(fig)
         return fig
 
     def compute(self, mode: str, threshold: float, lr: float) -> dict[str, Any]:
