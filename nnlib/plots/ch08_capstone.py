@@ -1,0 +1,258 @@
+"""Figures of chapter 8 (capstone): the digits classifier, regularization, learning-rate schedules.
+
+Every ``*_figure`` function returns a matplotlib ``Figure``; the numbers behind
+them come from ``nnlib.plots.ch08_runs`` (training runs), from what
+``nnlib.fit`` returned, or from :func:`confusion_matrix` (counts of true and
+predicted classes) and :func:`top_confusions` (its most frequent mistakes).
+Image panels (a digit is an 8x8 picture) carry a title and no axes; every
+other panel has a title and labeled axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from ..training import predict
+from ._style import PALETTE, new_figure
+from .common import loss_curve, plot_decision_boundary
+
+__all__ = [
+    "confusion_matrix",
+    "top_confusions",
+    "digits_samples_figure",
+    "loss_accuracy_figure",
+    "confusion_matrix_figure",
+    "misclassified_figure",
+    "regularization_boundaries_figure",
+    "weight_magnitudes_figure",
+    "lr_schedules_figure",
+]
+
+#: Colours of the runs compared side by side (regularizers, schedules), in order.
+RUN_COLORS = [PALETTE[k] for k in ("black", "blue", "orange", "green", "purple", "vermillion")]
+_ERRORS_CMAP = LinearSegmentedColormap.from_list("nnlib_errors", ["#FFFFFF", PALETTE["vermillion"]])
+
+
+def _images(X: np.ndarray) -> np.ndarray:
+    """Rows of 64 pixels (or 8x8 images) -> images, shape (N, 8, 8)."""
+    X = np.asarray(X, dtype=float)
+    side = int(round(np.sqrt(X[0].size)))
+    return X.reshape(len(X), side, side)
+
+
+def _image_grid(n: int, ncols: int, width: float, row_height: float):
+    nrows = max(1, -(-n // ncols))
+    fig, axes = new_figure(nrows, ncols, width=width, height=row_height * nrows + 0.5)
+    axes = np.atleast_1d(axes).reshape(-1)
+    for ax in axes:
+        ax.set_axis_off()
+    return fig, axes
+
+
+# ============================================================================ digits
+def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs.
+
+    Returns
+    -------
+    ndarray of int64, shape (C, C)
+        Row ``i``, column ``j``: how many examples of class ``i`` were predicted
+        as ``j``. The diagonal holds the correct predictions; each row sums to
+        the number of examples of its class.
+    """
+    y_true = np.asarray(y_true).reshape(-1).astype(np.int64)
+    y_pred = np.asarray(y_pred).reshape(-1).astype(np.int64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}")
+    C = int(n_classes) if n_classes is not None else int(max(y_true.max(), y_pred.max())) + 1
+    return np.bincount(y_true * C + y_pred, minlength=C * C).reshape(C, C)
+
+
+def top_confusions(cm: np.ndarray, k: int = 3) -> list[tuple[int, int, int]]:
+    """The ``k`` most frequent mistakes of a confusion matrix: ``[(true, predicted, count)]``.
+
+    Only pairs with a count above 0 are listed, largest first (ties: by true
+    class, then predicted class).
+    """
+    cm = np.asarray(cm)
+    off = [(int(cm[i, j]), i, j) for i in range(len(cm)) for j in range(len(cm)) if i != j]
+    off = sorted((c for c in off if c[0] > 0), key=lambda t: (-t[0], t[1], t[2]))
+    return [(i, j, c) for c, i, j in off[:k]]
+
+
+def digits_samples_figure(X: np.ndarray, y: np.ndarray, per_class: int = 2) -> Figure:
+    """The first ``per_class`` examples of each digit, as 8x8 grey images (dark = ink)."""
+    y = np.asarray(y)
+    images = _images(X)
+    classes = np.unique(y)
+    fig, axes = _image_grid(per_class * len(classes), len(classes), 9.0, 1.05)
+    for row in range(per_class):
+        for col, c in enumerate(classes):
+            ax = axes[row * len(classes) + col]
+            idx = np.flatnonzero(y == c)
+            if row < len(idx):
+                ax.imshow(images[idx[row]], cmap="gray_r", vmin=0, vmax=images.max())
+                ax.set_title(f"label {c}", fontsize=9)
+    fig.suptitle(f"Handwritten digits, 8×8 pixels: the first {per_class} examples of each class")
+    return fig
+
+
+def loss_accuracy_figure(history: Any, title: str = "Training the digits classifier") -> Figure:
+    """Loss (left) and accuracy (right) per epoch, on the training and the validation data.
+
+    The training numbers are averaged over each epoch's batches while the
+    weights still change; the validation numbers are measured after the epoch.
+    """
+    fig, (ax1, ax2) = new_figure(1, 2, width=10.0, height=3.8)
+    loss_curve(ax1, history, keys=["loss", "val_loss"], logy=True, ylabel="cross-entropy loss")
+    ax1.set_title("Loss (log scale)")
+    loss_curve(ax2, history, keys=["accuracy", "val_accuracy"], ylabel="accuracy")
+    ax2.set_title("Accuracy")
+    ax2.set_ylim(top=1.005)
+    fig.suptitle(title)
+    return fig
+
+
+def confusion_matrix_figure(cm: np.ndarray, title: str | None = None) -> Figure:
+    """A confusion matrix: rows are the true classes, columns the predicted ones.
+
+    Every count is written in its cell. The diagonal (correct answers) is
+    outlined and uncoloured; the off-diagonal cells are shaded by their count,
+    so the mistakes stand out.
+    """
+    cm = np.asarray(cm)
+    C = len(cm)
+    errors = cm.astype(float).copy()
+    np.fill_diagonal(errors, 0.0)
+    fig, ax = new_figure(width=5.6, height=5.0)
+    ax.grid(False)
+    image = ax.imshow(errors, cmap=_ERRORS_CMAP, vmin=0, vmax=max(1.0, errors.max()))
+    for i in range(C):
+        ax.add_patch(_cell(i, i))
+        for j in range(C):
+            if cm[i, j]:
+                weight = "bold" if i == j else "normal"
+                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=9, weight=weight)
+    ax.set_xticks(range(C))
+    ax.set_yticks(range(C))
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    correct = int(np.trace(cm))
+    ax.set_title(title or f"Confusion matrix: {correct} of {int(cm.sum())} right on the diagonal")
+    fig.colorbar(image, ax=ax, label="mistakes (off-diagonal count)", shrink=0.8)
+    return fig
+
+
+def _cell(i: int, j: int) -> Rectangle:
+    return Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec=PALETTE["green"], lw=1.5)
+
+
+def misclassified_figure(
+    X: np.ndarray, y_true: np.ndarray, y_pred: np.ndarray, max_examples: int = 16
+) -> Figure:
+    """The misclassified examples (up to ``max_examples``), each titled true -> predicted."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    wrong = np.flatnonzero(y_true != y_pred)
+    shown = wrong[:max_examples]
+    images = _images(X)
+    fig, axes = _image_grid(max(1, len(shown)), 8, 9.0, 1.25)
+    for ax, i in zip(axes, shown, strict=False):
+        ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=images.max())
+        ax.set_title(f"true {y_true[i]} → {y_pred[i]}", fontsize=9, color=PALETTE["vermillion"])
+    if len(shown) == 0:
+        axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    more = f" (the first {len(shown)})" if len(wrong) > len(shown) else ""
+    fig.suptitle(f"The {len(wrong)} misclassified test digits{more}: true label → prediction")
+    return fig
+
+
+# ============================================================================ regularization
+def regularization_boundaries_figure(
+    models: Mapping[str, Any],
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    resolution: int = 120,
+) -> Figure:
+    """Decision regions of several networks trained on the same few points, side by side.
+
+    Each panel shows the training points and, in its title, the accuracy on the
+    training points and on the test points (binary models with one logit output).
+    """
+    n = len(models)
+    fig, axes = new_figure(1, n, width=3.3 * n, height=3.6, squeeze=False)
+    y_train, y_test = np.asarray(y_train).reshape(-1), np.asarray(y_test).reshape(-1)
+    for ax, (name, model) in zip(axes[0], models.items(), strict=True):
+        acc_tr = np.mean((predict(model, X_train).reshape(-1) > 0) == (y_train > 0.5))
+        acc_te = np.mean((predict(model, X_test).reshape(-1) > 0) == (y_test > 0.5))
+        title = f"{name}\ntrain {acc_tr:.0%}, test {acc_te:.0%}"
+        plot_decision_boundary(
+            model, X_train, y_train.astype(int), from_logits=True, resolution=resolution,
+            margin=0.6, title=title, ax=ax,
+        )  # fmt: skip
+        legend = ax.get_legend()
+        if legend is not None and ax is not axes[0, 0]:
+            legend.remove()
+        ax.title.set_fontsize(10)
+    fig.suptitle("Same network, same 40 training points: without and with regularization")
+    return fig
+
+
+def weight_magnitudes_figure(weights: Mapping[str, np.ndarray], floor: float = 1e-6) -> Figure:
+    """Histograms of ``|w|`` on a log axis, one line per run (below ``floor``: at ``floor``)."""
+    fig, ax = new_figure(width=7.0, height=3.8)
+    edges = np.logspace(np.log10(floor), 1, 36)
+    for (name, w), color in zip(weights.items(), RUN_COLORS, strict=False):
+        mags = np.clip(np.abs(np.asarray(w).reshape(-1)), floor, None)
+        counts, _ = np.histogram(mags, bins=edges)
+        ax.stairs(100.0 * counts / mags.size, edges, color=color, lw=2, label=name)
+    ax.set_xscale("log")
+    ax.set_xlabel("weight magnitude |w| (log scale)")
+    ax.set_ylabel("% of the weights")
+    ax.set_title("Where the weights end up: size of every weight after training")
+    ax.legend(fontsize=8, frameon=False)
+    return fig
+
+
+# ============================================================================ schedules
+def lr_schedules_figure(
+    runs: Mapping[str, Any],
+    floor: float = 0.0,
+    key: str = "val_loss",
+    ylabel: str = "loss above its minimum (log scale)",
+) -> Figure:
+    """Learning rate per epoch (left) and the loss it led to (right), one colour per schedule.
+
+    Parameters
+    ----------
+    runs : mapping of name -> History
+        Runs of ``nnlib.fit`` (they record ``"lr"``, the rate used in each epoch).
+    floor : float
+        Subtracted from the loss before drawing it on a log axis (e.g. the
+        lowest loss possible), so the approach to the minimum is visible.
+    key : str
+        The History entry drawn on the right.
+    """
+    fig, (ax1, ax2) = new_figure(1, 2, width=11.0, height=3.9)
+    for (name, hist), color in zip(runs.items(), RUN_COLORS, strict=False):
+        epochs = np.asarray(hist.epoch)
+        ax1.plot(epochs, hist.history["lr"], color=color, lw=2, label=name)
+        gap = np.maximum(np.asarray(hist.history[key], dtype=float) - floor, 1e-12)
+        ax2.plot(epochs, gap, color=color, lw=2, label=name)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("epoch")
+    ax1.set_ylabel("learning rate (log scale)")
+    ax1.set_title("The schedules: learning rate per epoch")
+    ax1.legend(fontsize=8, frameon=False)
+    ax2.set_yscale("log")
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel(ylabel)
+    ax2.set_title("Their effect: loss after each epoch")
+    return fig

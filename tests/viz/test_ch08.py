@@ -1,0 +1,450 @@
+"""Chapter 8 (capstone): the playground's training run, the digits helpers, the figures, the app."""
+
+import math
+import re
+
+import ipywidgets
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+from nnlib import plots, widgets
+from nnlib.datasets import load_digits
+from nnlib.layers import Dropout, Linear
+from nnlib.losses import L1, L2, BCEWithLogitsLoss
+from nnlib.optim import SGD, Adam, CosineAnnealingLR, StepLR
+from nnlib.plots import ch08_runs
+from nnlib.plots.ch08_capstone import confusion_matrix, top_confusions
+from nnlib.plots.ch08_runs import (
+    PLAYGROUND_DATASETS,
+    PlaygroundRun,
+    build_mlp,
+    digits_split,
+    playground_data,
+    train_digits,
+)
+from nnlib.training import History, fit, predict
+from nnlib.widgets.ch08_capstone import DEFAULTS, PlaygroundApp
+
+
+def text(html: str) -> str:
+    return re.sub(r"<[^>]+>", "", html)
+
+
+def assert_titled_and_labeled(fig: Figure) -> None:
+    """Every panel with visible axes has a title and axis labels; image tiles have a title."""
+    assert isinstance(fig, Figure)
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    for ax in fig.axes:
+        if ax.get_label() == "<colorbar>":
+            assert ax.get_ylabel(), "colour bars need a label"
+            continue
+        assert ax.get_title() or suptitle, "every panel needs a title"
+        if ax.axison:
+            assert ax.get_xlabel() and ax.get_ylabel(), f"unlabeled axes in {ax.get_title()!r}"
+
+
+def weights(model) -> list[np.ndarray]:
+    return [p.data.copy() for p in model.parameters()]
+
+
+# ============================================================================ data and model
+@pytest.mark.parametrize("name", PLAYGROUND_DATASETS)
+def test_playground_data_is_a_stratified_half_split(name):
+    Xtr, Xte, ytr, yte = playground_data(name, noise=0.2)
+    assert Xtr.shape == Xte.shape == (100, 2)
+    assert np.bincount(ytr).tolist() == [50, 50] and np.bincount(yte).tolist() == [50, 50]
+    assert np.all(np.abs(np.concatenate([Xtr, Xte])) < 3.5)  # all sets span about [-2, 2]
+    again = playground_data(name, noise=0.2)
+    np.testing.assert_array_equal(Xtr, again[0])  # seeded
+
+
+def test_playground_noise_zero_spirals_have_separate_arms():
+    Xtr, Xte, ytr, yte = playground_data("spirals", noise=0.0)
+    X, y = np.concatenate([Xtr, Xte]), np.concatenate([ytr, yte])
+    d = np.linalg.norm(X[:, None] - X[None], axis=-1)
+    np.fill_diagonal(d, np.inf)
+    nearest = d.argmin(axis=1)
+    assert np.mean(y[nearest] == y) > 0.95  # neighbours lie on the same arm
+
+
+def test_playground_data_rejects_unknown_names():
+    with pytest.raises(ValueError, match="moons"):
+        playground_data("swirls")
+
+
+def test_build_mlp_layers_dropout_and_output():
+    net = build_mlp(2, [8, 4], 1, activation="tanh", dropout=0.3, rng=0)
+    kinds = [type(layer).__name__ for layer in net]
+    assert kinds == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout", "Linear"]
+    assert all(layer.p == 0.3 for layer in net if isinstance(layer, Dropout))
+    assert net.forward(np.zeros((5, 2))).shape == (5, 1)
+    linear = build_mlp(2, [], 1)
+    assert len(linear) == 1 and isinstance(linear[0], Linear)
+    a, b = build_mlp(3, [5], 2, rng=1), build_mlp(3, [5], 2, rng=1)
+    np.testing.assert_array_equal(a[0].params["W"], b[0].params["W"])
+
+
+# ============================================================================ playground run
+def test_playground_run_starts_at_epoch_zero_with_evaluation_mode_losses():
+    run = PlaygroundRun(dropout=0.3)
+    assert run.epoch == 0 and all(len(v) == 1 for v in run.history.values())
+    out = predict(run.model, run.X_train)
+    expected = BCEWithLogitsLoss()(out, run.y_train.reshape(-1, 1).astype(float))
+    assert math.isclose(run.history["train_loss"][0], expected, rel_tol=1e-12)
+
+
+def test_playground_training_lowers_the_loss_and_records_every_epoch():
+    run = PlaygroundRun()
+    run.train(30)
+    h = run.history
+    assert run.epoch == 30 and len(h["train_loss"]) == 31
+    assert h["train_loss"][-1] < 0.5 * h["train_loss"][0]
+    assert h["train_accuracy"][-1] > 0.9 and h["test_accuracy"][-1] > 0.85
+
+
+def test_chunks_of_training_equal_one_long_run():
+    a, b = PlaygroundRun(dropout=0.2, l2=1e-3), PlaygroundRun(dropout=0.2, l2=1e-3)
+    a.train(6)
+    for _ in range(3):
+        b.train(2)
+    for wa, wb in zip(weights(a.model), weights(b.model), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+
+
+def test_zero_initialization_leaves_the_loss_at_ln2():
+    run = PlaygroundRun(init="zeros")
+    run.train(40)
+    np.testing.assert_allclose(run.history["train_loss"], math.log(2), atol=1e-3)
+    assert run.history["train_accuracy"][-1] == 0.5
+
+
+def test_l2_reaches_fit_and_shrinks_the_weights(monkeypatch):
+    seen = {}
+    real_fit = ch08_runs.fit
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(ch08_runs, "fit", spy)
+    plain, decayed = PlaygroundRun(), PlaygroundRun(l2=0.03)
+    plain.train(40)
+    decayed.train(40)
+    assert isinstance(seen["regularizer"], L2) and seen["regularizer"].strength == 0.03
+    assert seen["batch_size"] == DEFAULTS["batch_size"]
+
+    def norm(run):
+        return sum(float(np.sum(p.data**2)) for p in run.model.parameters() if p.name == "W")
+
+    assert norm(decayed) < 0.5 * norm(plain)
+
+
+def test_no_penalty_and_no_dropout_by_default():
+    run = PlaygroundRun()
+    assert run.regularizer is None
+    assert not any(isinstance(layer, Dropout) for layer in run.model)
+
+
+def test_divergence_is_reported_and_training_stops():
+    run = PlaygroundRun(
+        activation="linear (none)", init="large N(0, 1)", layers=4, width=16,
+        optimizer="SGD", lr=1.0,
+    )  # fmt: skip
+    run.train(20)
+    assert run.diverged and "exploding" in run.diverged
+    epoch = run.epoch
+    assert run.train(5) is None and run.epoch == epoch
+
+
+def test_settings_accept_display_names_and_library_names():
+    a = PlaygroundRun(activation="tanh", init="xavier_uniform", optimizer="Adam")
+    b = PlaygroundRun(activation="tanh", init="Xavier uniform", optimizer="adam")
+    assert isinstance(a.optimizer, Adam) and isinstance(b.optimizer, Adam)
+    assert isinstance(PlaygroundRun(optimizer="SGD + momentum 0.9").optimizer, SGD)
+    with pytest.raises(ValueError, match="optimizer"):
+        PlaygroundRun(optimizer="lbfgs")
+
+
+# ============================================================================ digits
+def test_digits_split_uses_every_image_once_and_is_stratified():
+    X_train, X_val, X_test, y_train, y_val, y_test = digits_split()
+    assert (len(X_train), len(X_val), len(X_test)) == (1077, 270, 450)
+    X, y = load_digits()
+    together = np.column_stack([np.concatenate([X_train, X_val, X_test]),
+                                np.concatenate([y_train, y_val, y_test])])  # fmt: skip
+    original = np.column_stack([X, y])
+    np.testing.assert_array_equal(np.unique(together, axis=0), np.unique(original, axis=0))
+    assert len(together) == len(original)
+    for labels, n in ((y_train, 1077), (y_val, 270), (y_test, 450)):
+        share = np.bincount(labels, minlength=10) / n
+        np.testing.assert_allclose(share, np.bincount(y) / len(y), atol=0.01)
+
+
+def test_a_small_digits_network_trains_fast_to_high_accuracy():
+    _, history, test_acc = train_digits(hidden=(32,), epochs=15, lr=1e-2)
+    assert isinstance(history, History) and len(history.epoch) == 15
+    assert history.loss[-1] < history.loss[0] / 10
+    assert test_acc >= 0.94
+
+
+def test_the_chapter_recipe_reaches_95_percent():
+    model, history, test_acc = train_digits()
+    assert [layer.out_features for layer in model if isinstance(layer, Linear)] == [128, 64, 10]
+    assert test_acc >= 0.95
+
+
+def test_confusion_matrix_counts_pairs():
+    cm = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 0], n_classes=3)
+    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [2, 0, 1]])
+    assert cm.sum(axis=1).tolist() == [2, 1, 3]
+    assert top_confusions(cm, k=5) == [(2, 0, 2), (0, 1, 1)]
+    with pytest.raises(ValueError):
+        confusion_matrix([0, 1], [0])
+
+
+# ============================================================================ figures
+@pytest.fixture(scope="module")
+def digits_run():
+    model, history, _ = train_digits(hidden=(32,), epochs=6, lr=1e-2)
+    X_train, X_val, X_test, y_train, y_val, y_test = digits_split()
+    y_pred = predict(model, X_test).argmax(axis=1)
+    return history, X_test, y_test, y_pred
+
+
+def test_digits_samples_figure_shows_each_class():
+    X, y = load_digits()
+    fig = plots.digits_samples_figure(X, y, per_class=2)
+    assert_titled_and_labeled(fig)
+    titles = [ax.get_title() for ax in fig.axes if ax.images]
+    assert len(titles) == 20 and sorted(set(titles)) == [f"label {d}" for d in range(10)]
+    first_zero = next(ax for ax in fig.axes if ax.get_title() == "label 0")
+    np.testing.assert_array_equal(first_zero.images[0].get_array(), X[y == 0][0].reshape(8, 8))
+
+
+def test_loss_accuracy_figure_draws_the_history(digits_run):
+    history = digits_run[0]
+    fig = plots.loss_accuracy_figure(history)
+    assert_titled_and_labeled(fig)
+    ax_loss, ax_acc = fig.axes
+    np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), history.loss)
+    np.testing.assert_allclose(ax_acc.lines[1].get_ydata(), history.val_accuracy)
+    assert ax_loss.get_yscale() == "log"
+
+
+def test_confusion_matrix_figure_writes_every_nonzero_count(digits_run):
+    _, _, y_test, y_pred = digits_run
+    cm = confusion_matrix(y_test, y_pred, 10)
+    fig = plots.confusion_matrix_figure(cm)
+    assert_titled_and_labeled(fig)
+    ax = fig.axes[0]
+    numbers = sorted(int(t.get_text()) for t in ax.texts)
+    assert numbers == sorted(cm[cm > 0].tolist())
+    shown = ax.images[0].get_array()
+    assert np.all(np.diag(shown) == 0) and shown.sum() == cm.sum() - np.trace(cm)
+    assert str(int(np.trace(cm))) in ax.get_title()
+
+
+def test_misclassified_figure_shows_the_wrong_ones(digits_run):
+    _, X_test, y_test, y_pred = digits_run
+    wrong = np.flatnonzero(y_test != y_pred)
+    assert len(wrong) > 0
+    fig = plots.misclassified_figure(X_test, y_test, y_pred, max_examples=8)
+    assert_titled_and_labeled(fig)
+    tiles = [ax for ax in fig.axes if ax.images]
+    assert len(tiles) == min(8, len(wrong))
+    i = wrong[0]
+    assert tiles[0].get_title() == f"true {y_test[i]} → {y_pred[i]}"
+    assert str(len(wrong)) in fig._suptitle.get_text()
+    none_wrong = plots.misclassified_figure(X_test[:3], y_test[:3], y_test[:3])
+    assert "0 misclassified" in none_wrong._suptitle.get_text()
+
+
+@pytest.fixture(scope="module")
+def small_nets():
+    from nnlib.datasets import make_moons
+
+    X, y = make_moons(40, noise=0.3, rng=0)
+    Xn, yn = make_moons(300, noise=0.3, rng=1)
+    y, yn = y.reshape(-1, 1).astype(float), yn.reshape(-1, 1).astype(float)
+    nets = {}
+    for name, reg in (("none", None), ("L1", L1(0.003)), ("L2", L2(0.01))):
+        net = build_mlp(2, [16, 16], 1, rng=0)
+        fit(net, BCEWithLogitsLoss(), Adam(net.parameters(), lr=0.01), X, y, epochs=150,
+            regularizer=reg, rng=0)  # fmt: skip
+        nets[name] = net
+    return nets, X, y, Xn, yn
+
+
+def test_regularization_boundaries_figure_reports_accuracies(small_nets):
+    nets, X, y, Xn, yn = small_nets
+    fig = plots.regularization_boundaries_figure(nets, X, y, Xn, yn, resolution=40)
+    assert_titled_and_labeled(fig)
+    assert len(fig.axes) == 3
+    acc = np.mean((predict(nets["L2"], Xn).reshape(-1) > 0) == (yn.reshape(-1) > 0.5))
+    assert f"test {acc:.0%}" in fig.axes[2].get_title()
+    assert fig.axes[0].get_title().startswith("none")
+
+
+def test_weight_magnitudes_figure_histograms_sum_to_100(small_nets):
+    nets = small_nets[0]
+    ws = {k: np.concatenate([p.data.ravel() for p in n.parameters() if p.name == "W"])
+          for k, n in nets.items()}  # fmt: skip
+    fig = plots.weight_magnitudes_figure(ws)
+    assert_titled_and_labeled(fig)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.patches) == 3
+    for patch in ax.patches:
+        assert math.isclose(patch.get_data().values.sum(), 100.0, rel_tol=1e-9)
+
+
+def test_lr_schedules_figure_draws_the_rates_and_the_losses():
+    from nnlib.datasets import make_line
+    from nnlib.losses import MSELoss
+
+    X, y = make_line(50, rng=0)
+    runs = {}
+    for name, make in (
+        ("constant", lambda o: None),
+        ("StepLR", lambda o: StepLR(o, step_size=3, gamma=0.5)),
+        ("cosine", lambda o: CosineAnnealingLR(o, T_max=8)),
+    ):
+        model = Linear(1, 1, init="zeros")
+        opt = SGD(model.parameters(), lr=0.1)
+        runs[name] = fit(model, MSELoss(), opt, X, y, epochs=8, batch_size=5, rng=0,
+                         validation_data=(X, y), metrics=(), scheduler=make(opt))  # fmt: skip
+    fig = plots.lr_schedules_figure(runs, floor=0.0)
+    assert_titled_and_labeled(fig)
+    ax_lr, ax_loss = fig.axes
+    np.testing.assert_allclose(ax_lr.lines[1].get_ydata(), 0.1 * 0.5 ** (np.arange(8) // 3))
+    np.testing.assert_allclose(ax_lr.lines[0].get_ydata(), 0.1)
+    np.testing.assert_allclose(ax_loss.lines[2].get_ydata(), runs["cosine"].val_loss)
+
+
+# ============================================================================ the app
+@pytest.fixture
+def app():
+    return PlaygroundApp()
+
+
+def test_app_starts_at_epoch_zero(app):
+    assert app.result["epoch"] == 0 and app.run.epoch == 0
+    assert text(app.status.value).startswith("epoch 0 ")
+    assert app.image.value[:4] == b"\x89PNG"
+    assert len(app.train_line.get_xdata()) == 1
+
+
+def test_train_button_advances_epochs_and_lowers_the_loss(app):
+    before = app.result["train_loss"]
+    png = app.image.value
+    app.controls["train"].click()
+    assert app.result["epoch"] == app.chunk == 50
+    assert app.result["train_loss"] < 0.5 * before
+    assert text(app.status.value).startswith("epoch 50 ")
+    assert app.image.value != png
+    np.testing.assert_array_equal(app.train_line.get_xdata(), np.arange(51))
+    np.testing.assert_allclose(app.test_line.get_ydata(), app.run.history["test_loss"])
+    app.controls["train"].click()
+    assert app.result["epoch"] == 100
+
+
+def test_step_button_trains_one_epoch(app):
+    app.controls["step"].click()
+    app.controls["step"].click()
+    assert app.result["epoch"] == 2 and len(app.run.history["train_loss"]) == 3
+
+
+def test_reset_goes_back_to_epoch_zero_with_a_new_initialization(app):
+    first = weights(app.run.model)
+    app.controls["train"].click()
+    app.controls["reset"].click()
+    assert app.result["epoch"] == 0 and app.seed == 1
+    assert "init seed 1" in text(app.status.value)
+    assert not np.array_equal(app.run.model[0].params["W"], first[0])
+
+
+def test_changing_a_setting_resets_and_redraws(app):
+    app.controls["step"].click()
+    old_train = app.result["X_train"]
+    result = app.set(dataset="xor")
+    assert result["epoch"] == 0 and result["dataset"] == "xor"
+    assert not np.array_equal(result["X_train"], old_train)
+    shown = np.concatenate([c.get_offsets() for c in app.train_points])
+    assert len(shown) == 100
+    assert {tuple(p) for p in shown} == {tuple(p) for p in result["X_train"]}
+    app.controls["step"].click()
+    app.controls["lr"].value = 0.01  # a learner's slider move (not muted): a reset too
+    assert app.result["epoch"] == 0 and app.run.optimizer.lr == pytest.approx(0.01)
+
+
+def test_dropout_and_l2_settings_reach_the_model_and_fit(app, monkeypatch):
+    seen = {}
+    real_fit = ch08_runs.fit
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(ch08_runs, "fit", spy)
+    app.set(l2=0.01, dropout=0.2, layers=3)
+    drops = [layer for layer in app.run.model if isinstance(layer, Dropout)]
+    assert len(drops) == 3 and all(d.p == 0.2 for d in drops)
+    app.controls["step"].click()
+    assert isinstance(seen["regularizer"], L2) and seen["regularizer"].strength == 0.01
+
+
+def test_architecture_settings_build_the_right_network(app):
+    result = app.set(layers=0)
+    assert result["n_parameters"] == 3  # logistic regression: 2 weights + 1 bias
+    assert "no hidden layer" in text(app.status.value)
+    result = app.set(layers=2, width=4, activation="ReLU")
+    assert result["n_parameters"] == (2 * 4 + 4) + (4 * 4 + 4) + (4 + 1)
+    assert "2×4 ReLU" in text(app.status.value)
+
+
+def test_diverged_run_says_so(app):
+    app.set(activation="linear (none)", init="large N(0, 1)", layers=4, width=16,
+            optimizer="SGD", lr=1.0)  # fmt: skip
+    app.controls["train"].click()
+    assert app.result["diverged"]
+    assert "diverged" in text(app.status.value) or "stopped" in text(app.status.value)
+    assert app._note.get_text() == "training diverged: press Reset"
+    epoch = app.result["epoch"]
+    app.controls["train"].click()
+    assert app.result["epoch"] == epoch
+
+
+def test_controls_are_keyboard_widgets_and_sliders_wait_for_release(app):
+    for name, control in app.controls.items():
+        assert isinstance(
+            control, (ipywidgets.Dropdown, ipywidgets.Button, ipywidgets.widgets.widget_int._Int,
+                      ipywidgets.widgets.widget_float._Float, ipywidgets.SelectionSlider)
+        ), name  # fmt: skip
+        if hasattr(control, "continuous_update"):
+            assert control.continuous_update is False, name
+    assert isinstance(app.controls["lr"], ipywidgets.FloatLogSlider)
+    assert set(app.values()) == set(DEFAULTS)
+
+
+def test_initial_settings_and_unknown_ones():
+    app = PlaygroundApp(dataset="spirals", width=4, chunk=5)
+    assert app.result["dataset"] == "spirals" and app.result["width"] == 4
+    app.controls["train"].click()
+    assert app.result["epoch"] == 5
+    with pytest.raises(ValueError, match="colour"):
+        PlaygroundApp(colour="red")
+
+
+def test_bench_settings_and_actions(app):
+    for setting in app.bench_settings():
+        assert set(setting) <= set(app.controls)
+        assert app.set(**setting)["epoch"] == 0
+    actions = app.bench_actions()
+    assert list(actions) == ["train one epoch"]
+    actions["train one epoch"]()
+    assert app.result["epoch"] == 1
+
+
+def test_app_is_reachable_from_the_widgets_package():
+    assert widgets.PlaygroundApp is PlaygroundApp
+    assert plots.PlaygroundRun is PlaygroundRun
