@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 RngLike = np.random.Generator | int | None
 
@@ -32,3 +33,11 @@ def float_dtype(*arrays: np.ndarray) -> np.dtype:
     if arrays and all(np.asarray(a).dtype == np.float32 for a in arrays):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
+
+
+def check_float_dtype(dtype: npt.DTypeLike) -> np.dtype:
+    """``np.dtype(dtype)``, or a ``ValueError`` when it is not a floating dtype."""
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise ValueError(f"dtype must be a floating dtype (np.float64 or np.float32); got {dt}")
+    return dt

@@ -16,20 +16,21 @@ Conventions shared by every function here (stated once):
 * ``dtype`` (a floating dtype, float64 by default) is the dtype of ``X`` (and of
   ``y`` for regression); labels are always int64.
 
-The digits (``load_digits``) are the UCI "Optical Recognition of Handwritten
-Digits" test set, by E. Alpaydin and C. Kaynak, licensed CC BY 4.0; see
-``nnlib/data/DIGITS_LICENSE.txt``.
+The digits (``load_digits``, defined in ``nnlib._digits``) are the UCI "Optical
+Recognition of Handwritten Digits" test set, by E. Alpaydin and C. Kaynak,
+licensed CC BY 4.0; see ``nnlib/data/DIGITS_LICENSE.txt``.
 """
 
 from __future__ import annotations
 
 import math
-from importlib import resources
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
 
-from nnlib._utils import RngLike, as_rng
+from nnlib._digits import load_digits
+from nnlib._utils import RngLike, as_rng, check_float_dtype
 
 __all__ = [
     "make_moons",
@@ -59,13 +60,6 @@ def _check_nonneg(value: float, name: str) -> float:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
     return float(value)
-
-
-def _check_dtype(dtype: npt.DTypeLike) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise ValueError(f"dtype must be a floating dtype (np.float64 or np.float32); got {dt}")
-    return dt
 
 
 def _split_sizes(n_samples: int, n_parts: int) -> np.ndarray:
@@ -113,7 +107,7 @@ def make_moons(
     """
     n = _check_int(n_samples, "n_samples", 2, " (one point per class)")
     noise = _check_nonneg(noise, "noise")
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     n0, n1 = _split_sizes(n, 2)
     t0 = np.linspace(0.0, np.pi, n0)  # (n0,)
     t1 = np.linspace(0.0, np.pi, n1)  # (n1,)
@@ -159,7 +153,7 @@ def make_circles(
     noise = _check_nonneg(noise, "noise")
     if not 0.0 <= factor < 1.0:
         raise ValueError(f"factor (inner radius / outer radius) must be in [0, 1); got {factor!r}")
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     sizes = _split_sizes(n, 2)
     parts = []
     for radius, size in zip((1.0, float(factor)), sizes, strict=True):
@@ -208,7 +202,7 @@ def make_spirals(
     C = _check_int(n_classes, "n_classes", 1)
     n = _check_int(n_samples, "n_samples", C, f" (n_classes={C}, one point per class)")
     noise = _check_nonneg(noise, "noise")
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     gen = as_rng(rng)
     sizes = _split_sizes(n, C)
     r = np.concatenate([np.arange(1, size + 1) / size for size in sizes])  # (N,)
@@ -246,7 +240,7 @@ def make_xor(
     """
     n = _check_int(n_samples, "n_samples", 4, " (one point per cluster)")
     noise = _check_nonneg(noise, "noise")
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     centers = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]])  # (4, 2)
     cluster = np.repeat(np.arange(4), _split_sizes(n, 4))  # (N,)
     y = (centers[cluster, 0] * centers[cluster, 1] < 0).astype(np.int64)  # (N,)
@@ -286,7 +280,7 @@ def make_blobs(
         The cluster of each point, ``0 .. K-1``.
     """
     D = _check_int(n_features, "n_features", 1)
-    dtype = _check_dtype(dtype)
+    dtype = check_float_dtype(dtype)
     gen = as_rng(rng)
     if isinstance(centers, (int, np.integer)) and not isinstance(centers, bool):
         K = _check_int(centers, "centers", 1)
@@ -315,6 +309,25 @@ def make_blobs(
 
 
 # ----------------------------------------------------------------------------- regression
+def _noisy_curve(
+    f: Callable[[np.ndarray], np.ndarray],
+    low: float,
+    high: float,
+    n_samples: int,
+    noise: float,
+    rng: RngLike,
+    dtype: npt.DTypeLike,
+) -> Dataset:
+    """``X`` uniform in ``[low, high]``, ``(N, 1)``; ``y = f(X) + noise * N(0, 1)``, ``(N, 1)``."""
+    n = _check_int(n_samples, "n_samples", 1)
+    noise = _check_nonneg(noise, "noise")
+    dtype = check_float_dtype(dtype)
+    gen = as_rng(rng)
+    X = gen.uniform(low, high, size=(n, 1))  # (N, 1)
+    y = f(X) + noise * gen.standard_normal((n, 1))  # (N, 1)
+    return X.astype(dtype, copy=False), y.astype(dtype, copy=False)
+
+
 def make_sine(
     n_samples: int = 100, noise: float = 0.1, rng: RngLike = 0, dtype: npt.DTypeLike = np.float64
 ) -> Dataset:
@@ -334,13 +347,7 @@ def make_sine(
     X : np.ndarray, shape (n_samples, 1)
     y : np.ndarray, shape (n_samples, 1)
     """
-    n = _check_int(n_samples, "n_samples", 1)
-    noise = _check_nonneg(noise, "noise")
-    dtype = _check_dtype(dtype)
-    gen = as_rng(rng)
-    X = gen.uniform(-np.pi, np.pi, size=(n, 1))  # (N, 1)
-    y = np.sin(X) + noise * gen.standard_normal((n, 1))  # (N, 1)
-    return X.astype(dtype, copy=False), y.astype(dtype, copy=False)
+    return _noisy_curve(np.sin, -np.pi, np.pi, n_samples, noise, rng, dtype)
 
 
 def make_line(
@@ -369,13 +376,7 @@ def make_line(
     X : np.ndarray, shape (n_samples, 1)
     y : np.ndarray, shape (n_samples, 1)
     """
-    n = _check_int(n_samples, "n_samples", 1)
-    noise = _check_nonneg(noise, "noise")
-    dtype = _check_dtype(dtype)
-    gen = as_rng(rng)
-    X = gen.uniform(-1.0, 1.0, size=(n, 1))  # (N, 1)
-    y = slope * X + intercept + noise * gen.standard_normal((n, 1))  # (N, 1)
-    return X.astype(dtype, copy=False), y.astype(dtype, copy=False)
+    return _noisy_curve(lambda x: slope * x + intercept, -1.0, 1.0, n_samples, noise, rng, dtype)
 
 
 # ----------------------------------------------------------------------------- splitting
@@ -467,51 +468,3 @@ def train_test_split(
         order = gen.permutation(n)
         test, train = order[:n_test], order[n_test:]
     return X[train], X[test], y[train], y[test]
-
-
-# ----------------------------------------------------------------------------- digits
-def load_digits(
-    scale: bool = True, dtype: npt.DTypeLike = np.float64, return_images: bool = False
-) -> Dataset:
-    """The 8x8 handwritten digits: 1,797 images of the digits 0-9, about 180 of each.
-
-    Each image is a 32x32 bitmap reduced to 8x8 by counting the "on" pixels in
-    every 4x4 block, so pixels are integers 0..16. This is the test set of the UCI
-    "Optical Recognition of Handwritten Digits" data (E. Alpaydin and C. Kaynak,
-    CC BY 4.0), the same copy scikit-learn ships; it is read from the file
-    ``nnlib/data/digits.npz`` inside the installed package (nothing is downloaded).
-
-    Parameters
-    ----------
-    scale : bool
-        If True (default), divide the pixels by 16 so they lie in [0, 1];
-        if False, keep the counts 0..16 (as floats).
-    dtype : floating dtype
-        dtype of ``X``.
-    return_images : bool
-        If True, return ``X`` as images of shape (1797, 8, 8) instead of flat rows
-        (``X.reshape(-1, 8, 8)`` of the default).
-
-    Returns
-    -------
-    X : np.ndarray, shape (1797, 64), or (1797, 8, 8) with ``return_images=True``
-        Row-major pixels: ``X[i].reshape(8, 8)`` is the image of example ``i``.
-    y : np.ndarray of int64, shape (1797,)
-        The digit shown, 0..9.
-
-    Examples
-    --------
-    >>> X, y = load_digits()
-    >>> X.shape, y.shape, float(X.max())
-    ((1797, 64), (1797,), 1.0)
-    """
-    dtype = _check_dtype(dtype)
-    path = resources.files("nnlib") / "data" / "digits.npz"
-    with path.open("rb") as f, np.load(f, allow_pickle=False) as data:
-        pixels, labels = data["X"], data["y"]  # uint8 (1797, 64), uint8 (1797,)
-    X = pixels.astype(dtype)  # (1797, 64)
-    if scale:
-        X /= 16
-    if return_images:
-        X = X.reshape(-1, 8, 8)  # (1797, 8, 8)
-    return X, labels.astype(np.int64)

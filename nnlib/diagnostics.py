@@ -26,9 +26,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Tanh
+from .callbacks import Callback
 from .layers import Dropout, Linear
-from .module import Module
-from .training import Callback, named_parameters
+from .module import Module, named_parameters
 
 __all__ = [
     "LayerStats",

@@ -1,4 +1,7 @@
-"""The base class every layer derives from, and the parameter handle optimizers use.
+"""The base class every layer derives from, the parameter handle, and named parameters.
+
+``named_parameters(model)`` gives each parameter of a model a readable key
+(``"0.W"``, ``"2.b"``), the keys ``History`` and the diagnostics use.
 
 Conventions shared by the whole library (stated once, here):
 
@@ -19,7 +22,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["Module", "Parameter"]
+__all__ = ["Module", "Parameter", "named_parameters"]
 
 
 class Parameter:
@@ -129,3 +132,16 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def named_parameters(model: Module, prefix: str = "") -> list[tuple[str, Parameter]]:
+    """Every parameter with a readable key: ``"<child index>.<name>"``, nested as needed.
+
+    For ``Sequential(Linear, Tanh, Linear)`` the keys are ``"0.W"``, ``"0.b"``,
+    ``"2.W"``, ``"2.b"``, in the order of ``model.parameters()``; a lone layer
+    gives plain ``"W"``, ``"b"``.
+    """
+    out = [(prefix + name, Parameter(model, name)) for name in model.params]
+    for i, child in enumerate(model.children()):
+        out.extend(named_parameters(child, f"{prefix}{i}."))
+    return out

@@ -1,4 +1,4 @@
-"""Optimizers (SGD, Adagrad, RMSprop, Adam, AdamW) and gradient clipping.
+"""Optimizers (SGD, Adagrad, RMSprop, Adam, AdamW), with clipping and schedules at hand.
 
 An optimizer receives the list of ``Parameter`` handles from
 ``model.parameters()`` and, on each ``step()``, moves every array against its
@@ -26,6 +26,9 @@ Every state array (momentum, running averages) is created on the first step
 with the parameter's shape and dtype, and every update runs in place with
 Python-float scalars, so float32 parameters stay float32. Build the optimizer
 after converting a model's dtype.
+
+Gradient clipping (``clip_grad_norm``, ``clip_grad_value``) is defined in
+``nnlib.clip`` and re-exported here, next to the optimizers whose steps it caps.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from nnlib import schedules as lr_scheduler  # torch-style alias: nnlib.optim.lr_scheduler
+from nnlib.clip import clip_grad_norm, clip_grad_value  # re-exported: used with the optimizers
 from nnlib.module import Parameter
 from nnlib.schedules import (  # re-exported: schedules belong with the optimizers they drive
     CosineAnnealingLR,
@@ -478,83 +482,3 @@ class AdamW(Adam):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
-
-
-# -- gradient clipping ----------------------------------------------------------
-def _grads(parameters: Iterable[Parameter]) -> list[np.ndarray]:
-    if isinstance(parameters, Parameter):
-        parameters = [parameters]
-    return [g for g in (p.grad for p in parameters) if g is not None]
-
-
-def clip_grad_norm(
-    parameters: Iterable[Parameter],
-    max_norm: float,
-    norm_type: float = 2.0,
-    error_if_nonfinite: bool = False,
-) -> float:
-    """Rescale all gradients together so that their joint norm is at most ``max_norm``.
-
-    As ``torch.nn.utils.clip_grad_norm_``: the total norm treats every
-    gradient as one long vector; when it exceeds ``max_norm`` each gradient is
-    multiplied IN PLACE by ``max_norm / (total_norm + 1e-6)``. The direction of
-    the update is kept, only its length is capped, which tames exploding
-    gradients.
-
-    Parameters
-    ----------
-    parameters : iterable of Parameter
-        Gradients that are ``None`` are ignored.
-    max_norm : float
-    norm_type : float
-        ``2.0`` (Euclidean), any ``p > 0``, or ``float("inf")`` (largest ``|g|``).
-    error_if_nonfinite : bool
-        Raise instead of scaling when the total norm is nan or inf.
-
-    Returns
-    -------
-    float
-        The total norm BEFORE clipping (worth logging: it shows when
-        gradients explode).
-    """
-    norm_type = float(norm_type)
-    if not norm_type > 0:
-        raise ValueError(f"clip_grad_norm: norm_type must be > 0 or inf; got {norm_type!r}")
-    if max_norm < 0:
-        raise ValueError(f"clip_grad_norm: max_norm must be >= 0; got {max_norm!r}")
-    grads = _grads(parameters)
-    if not grads:
-        return 0.0
-    if norm_type == math.inf:
-        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
-    elif norm_type == 2.0:  # summed in float64, so large float32 gradients cannot overflow
-        flat = [g.ravel().astype(np.float64, copy=False) for g in grads]
-        total = math.sqrt(sum(float(np.dot(f, f)) for f in flat))
-    else:
-        per_tensor = [
-            float(np.sum(np.abs(g, dtype=np.float64) ** norm_type)) ** (1.0 / norm_type)
-            for g in grads
-        ]
-        total = sum(n**norm_type for n in per_tensor) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
-        raise FloatingPointError(
-            f"clip_grad_norm: the total gradient norm is {total}; refusing to clip"
-        )
-    clip_coef = max_norm / (total + 1e-6)
-    if not clip_coef >= 1.0:  # also scales by nan when total is nan, as torch does
-        for g in grads:
-            g *= clip_coef
-    return total
-
-
-def clip_grad_value(parameters: Iterable[Parameter], clip_value: float) -> None:
-    """Clip every gradient entry IN PLACE to ``[-clip_value, clip_value]``.
-
-    As ``torch.nn.utils.clip_grad_value_``. Unlike ``clip_grad_norm`` this can
-    change the direction of the update. Gradients that are ``None`` are ignored.
-    """
-    if clip_value < 0:
-        raise ValueError(f"clip_grad_value: clip_value must be >= 0; got {clip_value!r}")
-    c = float(clip_value)
-    for g in _grads(parameters):
-        np.clip(g, -c, c, out=g)

@@ -13,6 +13,11 @@ results in a :class:`History`. It stops with a clear message (and never
 applies the bad update) when the loss or the gradient stops being finite, the
 exploding-gradient case.
 
+What ``fit`` records and calls lives next door and is re-exported here:
+``History``, ``Callback`` and the ``TrainingDiverged*`` warning and error in
+``nnlib.callbacks``, ``accuracy`` in ``nnlib.metrics``, ``named_parameters``
+in ``nnlib.module``.
+
 Conventions: arrays are batch-first (``X`` is ``(N, D)``, one example a row);
 epochs and batches are numbered from 1 in ``History.epoch``, in callbacks and
 in messages ("epoch 1" is the first pass over the data).
@@ -30,9 +35,17 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ._utils import RngLike, as_rng
-from .losses import BCEWithLogitsLoss, MSELoss
-from .module import Module, Parameter
-from .optim import clip_grad_norm, clip_grad_value
+from .callbacks import (
+    Callback,
+    History,
+    TrainingDivergedError,
+    TrainingDivergedWarning,
+    _callback_name,
+    _split_callbacks,
+)
+from .clip import clip_grad_norm, clip_grad_value
+from .metrics import _resolve_metrics, accuracy
+from .module import Module, Parameter, named_parameters
 
 __all__ = [
     "fit",
@@ -52,229 +65,13 @@ _ADVICE = (
 )
 
 
-class TrainingDivergedWarning(RuntimeWarning):
-    """Issued by :func:`fit` when the loss or gradient became NaN or infinite."""
-
-
-class TrainingDivergedError(RuntimeError):
-    """Raised by :func:`fit` with ``on_nonfinite="raise"``; ``.history`` holds what ran."""
-
-    def __init__(self, message: str, history: History | None = None) -> None:
-        super().__init__(message)
-        self.history = history
-
-
-# -- results --------------------------------------------------------------
-class History:
-    """What :func:`fit` recorded, one entry per epoch (Keras' ``History``).
-
-    Attributes
-    ----------
-    epoch : list of int
-        The epochs that ran, numbered from 1.
-    history : dict of str -> list of float
-        One list per quantity, each as long as ``epoch``:
-
-        * ``"loss"``: mean training loss over the epoch's batches, weighted by
-          batch size, including the regularizer's penalty;
-        * one entry per metric (``"accuracy"``), computed from the outputs seen
-          during the epoch (before each batch's update, in train mode);
-        * ``"grad_norm"``: the global gradient norm ``sqrt(sum_p ||dL/dp||^2)``
-          (penalty included, before clipping), averaged over the epoch's batches;
-        * ``"lr"``: the optimizer's learning rate during the epoch;
-        * ``"val_loss"``, ``"val_accuracy"``, ...: with ``validation_data``,
-          measured after the epoch in eval mode.
-
-        An epoch that diverged is recorded too: its loss is the failing batch's
-        (NaN or infinite, unless only the gradient overflowed); its other
-        entries are NaN.
-    layer_grad_norms : list of dict of str -> float
-        Per epoch, the norm of each parameter's gradient, averaged over the
-        batches, keyed ``"<layer index>.<name>"`` (``"0.W"``, ``"0.b"``, ``"2.W"``).
-    stopped_early : bool
-        True when training ended before the last epoch.
-    stop_reason : str or None
-        Why it stopped early, in words.
-    params : dict
-        ``epochs``, ``batch_size``, ``steps_per_epoch`` and ``n_samples`` of the run.
-
-    Every list in ``history`` is also an attribute: ``h.loss`` is ``h.history["loss"]``.
-    """
-
-    def __init__(self, keys: Iterable[str] = ()) -> None:
-        self.epoch: list[int] = []
-        self.history: dict[str, list[float]] = {k: [] for k in keys}
-        self.layer_grad_norms: list[dict[str, float]] = []
-        self.stopped_early: bool = False
-        self.stop_reason: str | None = None
-        self.params: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> list[float]:
-        hist = self.__dict__.get("history")
-        if hist is not None and name in hist:
-            return hist[name]
-        recorded = ", ".join(hist) if hist else "nothing"
-        raise AttributeError(f"History has no attribute {name!r}; recorded: {recorded}")
-
-    def __getitem__(self, key: str) -> list[float]:
-        if key not in self.history:
-            raise KeyError(f"{key!r} was not recorded; recorded: {', '.join(self.history)}")
-        return self.history[key]
-
-    def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self.history))
-
-    def __len__(self) -> int:
-        return len(self.epoch)
-
-    def __repr__(self) -> str:
-        parts = [f"epochs={len(self.epoch)}"]
-        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
-            values = self.history.get(key)
-            if values:
-                parts.append(f"{key}={values[0]:.4g}->{values[-1]:.4g}")
-        if self.stopped_early:
-            parts.append("stopped_early=True")
-        return f"History({', '.join(parts)})"
-
-
-# -- callbacks --------------------------------------------------------------
-class Callback:
-    """Base class for objects that watch (and may stop) :func:`fit`.
-
-    Override any of the three hooks; the defaults do nothing. A plain function
-    ``f(epoch, logs)`` works as a callback too (it is called like
-    ``on_epoch_end``).
-    """
-
-    def on_train_begin(self, model: Module) -> None:
-        """Called once before the first epoch."""
-
-    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool | None:
-        """Called after each epoch (numbered from 1) with that epoch's entries.
-
-        ``logs`` holds the same keys as ``History.history``. Return ``True`` to
-        stop training after this epoch.
-        """
-
-    def on_train_end(self, history: History) -> None:
-        """Called once when training ends (not when it raises)."""
-
-
-def _split_callbacks(callbacks: Iterable[Any]) -> tuple[list, list, list]:
-    """The bound hooks of every callback: (train_begin, epoch_end, train_end) lists."""
-    if callable(callbacks) or isinstance(callbacks, Callback):
-        callbacks = [callbacks]
-    begin, epoch_end, end = [], [], []
-    for cb in callbacks:
-        hooks = [getattr(cb, n, None) for n in ("on_train_begin", "on_epoch_end", "on_train_end")]
-        if any(h is not None for h in hooks):
-            for bucket, hook in zip((begin, epoch_end, end), hooks, strict=True):
-                if hook is not None:
-                    bucket.append(hook)
-        elif callable(cb):
-            epoch_end.append(cb)
-        else:
-            raise TypeError(
-                "each callback must be a function f(epoch, logs) or an object with "
-                f"on_train_begin/on_epoch_end/on_train_end methods; got {cb!r}"
-            )
-    return begin, epoch_end, end
-
-
-def _callback_name(hook: Callable) -> str:
-    owner = getattr(hook, "__self__", None)
-    return type(owner).__name__ if owner is not None else getattr(hook, "__name__", repr(hook))
-
-
 # -- small helpers ------------------------------------------------------------
-def named_parameters(model: Module, prefix: str = "") -> list[tuple[str, Parameter]]:
-    """Every parameter with a readable key: ``"<child index>.<name>"``, nested as needed.
-
-    For ``Sequential(Linear, Tanh, Linear)`` the keys are ``"0.W"``, ``"0.b"``,
-    ``"2.W"``, ``"2.b"``, in the order of ``model.parameters()``; a lone layer
-    gives plain ``"W"``, ``"b"``.
-    """
-    out = [(prefix + name, Parameter(model, name)) for name in model.params]
-    for i, child in enumerate(model.children()):
-        out.extend(named_parameters(child, f"{prefix}{i}."))
-    return out
-
-
 def _parameter_keys(model: Module, params: list[Parameter]) -> list[str]:
     named = named_parameters(model)
     same = len(named) == len(params) and all(
         p.owner is q.owner and p.name == q.name for (_, q), p in zip(named, params, strict=True)
     )
     return [k for k, _ in named] if same else [f"{i}.{p.name}" for i, p in enumerate(params)]
-
-
-def _count_correct(out: np.ndarray, y: np.ndarray, threshold: float) -> int:
-    """How many rows of ``out`` predict the class in ``y`` (see :func:`accuracy`)."""
-    if out.ndim == 2 and out.shape[1] > 1:  # (N, C) scores: the largest wins
-        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
-        return int(np.count_nonzero(out.argmax(axis=1) == labels))
-    # one score per row: class 1 when above the threshold
-    return int(np.count_nonzero((out.reshape(-1) > threshold) == (y.reshape(-1) > 0.5)))
-
-
-def accuracy(out: ArrayLike, y: ArrayLike, from_logits: bool = False) -> float:
-    """Fraction of rows whose predicted class is the target class.
-
-    Parameters
-    ----------
-    out : array, shape (N, C), (N, 1) or (N,)
-        Model outputs. With ``C > 1`` columns the predicted class is the
-        ``argmax`` of each row (scores or probabilities alike). With a single
-        column it is 1 when ``out > 0.5`` (a probability), or ``out > 0`` when
-        ``from_logits`` (a raw score: ``sigmoid(z) > 0.5`` exactly when ``z > 0``).
-    y : array, shape (N,), (N, 1) or (N, C)
-        Integer labels, 0/1 targets, or one-hot rows.
-    from_logits : bool
-        Whether a single-column ``out`` holds logits rather than probabilities.
-
-    Returns
-    -------
-    float in [0, 1]
-
-    Examples
-    --------
-    >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0]))
-    0.5
-    >>> accuracy(np.array([[-1.2], [0.3]]), np.array([0, 1]), from_logits=True)
-    1.0
-    """
-    out = np.asarray(out)
-    y = np.asarray(y)
-    if len(out) != len(y) or len(out) == 0:
-        raise ValueError(
-            f"accuracy got {len(out)} outputs and {len(y)} targets; they must match (and be > 0)"
-        )
-    return _count_correct(out, y, 0.0 if from_logits else 0.5) / len(out)
-
-
-def _resolve_metrics(metrics: Sequence[Any], loss_fn: Any) -> list[tuple[str, Callable]]:
-    """``[(name, f(out, y) -> batch total)]`` for the requested metrics.
-
-    ``"accuracy"`` is skipped for ``MSELoss`` (regression has no classes).
-    """
-    if isinstance(metrics, str) or callable(metrics):
-        metrics = (metrics,)
-    threshold = 0.0 if isinstance(loss_fn, BCEWithLogitsLoss) else 0.5
-    resolved = []
-    for m in metrics:
-        if m == "accuracy":
-            if not isinstance(loss_fn, MSELoss):
-                resolved.append(("accuracy", lambda o, t: _count_correct(o, t, threshold)))
-        elif callable(m):
-            # a user metric returns a batch mean; weight it by the batch size
-            resolved.append((getattr(m, "__name__", "metric"), lambda o, t, f=m: f(o, t) * len(o)))
-        else:
-            raise ValueError(
-                f"unknown metric {m!r}; valid names are 'accuracy' (or pass a function "
-                "f(out, y) -> float)"
-            )
-    return resolved
 
 
 def _check_data(X: ArrayLike, y: ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:

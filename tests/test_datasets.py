@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nnlib import datasets
+from nnlib import _digits, datasets
 from nnlib.datasets import (
     load_digits,
     make_blobs,
@@ -403,8 +403,9 @@ def test_digits_file_small_uint8_and_attributed():
     assert SHA256_X in text and SHA256_Y in text
 
 
-def test_datasets_imports_only_numpy_and_stdlib():
-    source = Path(datasets.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", [datasets, _digits], ids=lambda m: m.__name__)
+def test_datasets_imports_only_numpy_and_stdlib(module):
+    source = Path(module.__file__).read_text(encoding="utf-8")
     for heavy in ("sklearn", "matplotlib", "torch", "pandas"):
         assert f"import {heavy}" not in source and f"from {heavy}" not in source
 

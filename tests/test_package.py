@@ -19,6 +19,12 @@ CORE_MODULES = [
     "nnlib.gradcheck",
     "nnlib.datasets",
     "nnlib.diagnostics",
+    "nnlib.activation_layers",
+    "nnlib.callbacks",
+    "nnlib.clip",
+    "nnlib.metrics",
+    "nnlib.regularizers",
+    "nnlib._digits",
 ]
 HEAVY = ["matplotlib", "ipywidgets", "IPython", "nbformat", "nbclient", "scipy", "sklearn"]
 

@@ -21,3 +21,9 @@ def clean_registry():
     yield
     registry._REGISTRY.clear()
     registry._REGISTRY.update(saved)
+
+
+@pytest.fixture(scope="module")
+def solutions(request):
+    """The names the source notebook of the test module's ``CHAPTER`` defines (run once)."""
+    return request.module.CHAPTER.solutions()

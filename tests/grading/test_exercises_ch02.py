@@ -1,90 +1,28 @@
-"""Chapter 2's exercise checks: the solutions pass, typical mistakes are named, stubs say so.
+"""Chapter 2's exercise checks: other correct answers pass, typical mistakes are named.
 
-The solutions are taken from the source notebook itself (its setup and solution
-cells, run in one namespace, so the two-layer solution can call the earlier
-ones, as it does in the notebook).
+The notebook's solutions (the ``solutions`` fixture) run in one namespace, so
+the two-layer solution can call the earlier ones, as it does in the notebook.
+
+What every chapter's tests share (declared in notebook order, the notebook's
+own solutions pass, untouched stubs say "not implemented yet") is tested in
+``test_exercise_declarations.py``.
 """
 
-import json
-import re
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import pytest
+from exercise_helpers import assert_distinct_mistakes, chapter, mistake_ids
 
-from nnlib.grading import ExerciseFailed, list_exercises
+from nnlib.grading import ExerciseFailed
 from nnlib.grading.exercises import ch02
 
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "exercises" / "source" / "02_backpropagation.ipynb"
-IDS = [
-    "sigmoid_backward",
-    "linear_backward",
-    "two_layer_backward",
-    "numerical_gradient",
-    "rel_error",
-]
+CHAPTER = chapter("ch02")
+IDS = CHAPTER.ids
+check, fails_with = CHAPTER.check, CHAPTER.fails_with
 
 
-def notebook_solutions(path):
-    """Run the notebook's code cells that are not checks, quizzes or progress; return names."""
-    namespace = {}
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        src = "".join(cell["source"])
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] == "code" and not meta.get("grade") and "nnlib" not in src:
-            exec(compile(src, f"{path.name}:{cell['id']}", "exec"), namespace)
-    return namespace
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    return notebook_solutions(SOURCE)
-
-
-def check(exercise_id):
-    return getattr(ch02, f"check_{exercise_id}")
-
-
-def fails_with(exercise_id, fn, text):
-    """The check of ``exercise_id`` fails on ``fn`` and its message contains ``text``."""
-    with pytest.raises(ExerciseFailed, match=re.escape(text)) as info:
-        check(exercise_id)(fn)
-    return info.value
-
-
-# ---------------------------------------------------------------- declarations and notebook
-
-
-def test_exercises_are_declared_in_notebook_order_with_matching_points():
-    declared = {ex.id: ex for ex in list_exercises("ch02")}
-    assert list(declared) == IDS
-    cells = json.loads(SOURCE.read_text(encoding="utf-8"))["cells"]
-    graded = [c["metadata"]["nbgrader"] for c in cells if "nbgrader" in c["metadata"]]
-    assert [m["grade_id"] for m in graded if m["solution"]] == IDS
-    points = {m["grade_id"]: m["points"] for m in graded if m["grade"]}
-    assert points == {f"check_{i}": declared[i].points for i in IDS}
-
-
-# ---------------------------------------------------------------- solutions and stubs
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_notebook_solution_passes(exercise_id, solutions, capsys):
-    check(exercise_id)(solutions[exercise_id])
-    title = next(ex.title for ex in list_exercises("ch02") if ex.id == exercise_id)
-    assert capsys.readouterr().out.startswith(f"✓ {title}: passed (")
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_untouched_stub_is_not_implemented_yet(exercise_id):
-    def stub(*args):
-        raise NotImplementedError(f"Exercise {exercise_id}: not implemented yet")
-
-    with pytest.raises(ExerciseFailed, match="not implemented yet") as info:
-        check(exercise_id)(stub)
-    assert info.value.kind == "not_implemented"
+# ---------------------------------------------------------------- stubs
 
 
 def test_two_layer_calling_an_unfinished_exercise_says_which(solutions):
@@ -98,7 +36,7 @@ def test_two_layer_calling_an_unfinished_exercise_says_which(solutions):
 
 
 def _two_layer_source():
-    cells = json.loads(SOURCE.read_text(encoding="utf-8"))["cells"]
+    cells = CHAPTER.cells()
     return "".join(next(c for c in cells if c["id"] == "two-layer-backward")["source"])
 
 
@@ -385,17 +323,13 @@ WRONG = [
 ]
 
 
-@pytest.mark.parametrize("exercise_id, fn, message", WRONG, ids=[f"{e}: {m}" for e, _, m in WRONG])
+@pytest.mark.parametrize("exercise_id, fn, message", WRONG, ids=mistake_ids(WRONG))
 def test_catalogued_mistake_gets_its_own_message(exercise_id, fn, message):
     fails_with(exercise_id, fn, message)
 
 
 def test_every_exercise_has_at_least_three_catalogued_mistakes_tested():
-    counts = {i: sum(e == i for e, _, _ in WRONG) for i in IDS}
-    assert min(counts.values()) >= 3, counts
-    for i in IDS:
-        messages = [m for e, _, m in WRONG if e == i]
-        assert len(set(messages)) == len(messages), i
+    assert_distinct_mistakes(WRONG, IDS)
 
 
 def test_flattened_x_passed_to_f_names_the_shape():

@@ -1,86 +1,22 @@
-"""Chapter 7's exercise checks: the solutions pass, typical mistakes are named, stubs say so.
+"""Chapter 7's exercise checks: other correct answers pass, typical mistakes are named.
 
-The solutions are taken from the source notebook itself (its setup and solution
-cells, run in one namespace), so a test fails when a notebook's solution and
-its check drift apart. Edge cases the checks must get right are tested here
-too: all-zero gradients, a single array, float32 arrays, renamed parameters.
+Edge cases the checks must get right are tested here too: all-zero gradients, a
+single array, float32 arrays, renamed parameters.
+
+What every chapter's tests share (declared in notebook order, the notebook's
+own solutions pass, untouched stubs say "not implemented yet") is tested in
+``test_exercise_declarations.py``.
 """
 
-import json
 import math
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from exercise_helpers import assert_distinct_mistakes, chapter, mistake_ids
 
-from nnlib.grading import ExerciseFailed, list_exercises
-from nnlib.grading.exercises import ch07
-
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "exercises" / "source" / "07_vanishing_and_exploding_gradients.ipynb"
-IDS = ["chain_gradient", "layer_grad_norms", "train_with_guard", "clip_by_value", "clip_grad_norm_"]
-
-
-def notebook_solutions(path):
-    """Run the notebook's code cells that are not checks, quizzes or progress; return names."""
-    namespace = {}
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        src = "".join(cell["source"])
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] == "code" and not meta.get("grade") and "nnlib" not in src:
-            exec(compile(src, f"{path.name}:{cell['id']}", "exec"), namespace)
-    return namespace
-
-
-@pytest.fixture(scope="module")
-def solutions():
-    return notebook_solutions(SOURCE)
-
-
-def check(exercise_id):
-    return getattr(ch07, f"check_{exercise_id}")
-
-
-def fails_with(exercise_id, fn, text):
-    """The check of ``exercise_id`` fails on ``fn`` and its message contains ``text``."""
-    with pytest.raises(ExerciseFailed, match=re.escape(text)) as info:
-        check(exercise_id)(fn)
-    return info.value
-
-
-# ---------------------------------------------------------------- declarations and notebook
-
-
-def test_exercises_are_declared_in_notebook_order_with_matching_points():
-    declared = {ex.id: ex for ex in list_exercises("ch07")}
-    assert list(declared) == IDS
-    cells = json.loads(SOURCE.read_text(encoding="utf-8"))["cells"]
-    graded = [c["metadata"]["nbgrader"] for c in cells if "nbgrader" in c["metadata"]]
-    solution_ids = [m["grade_id"] for m in graded if m["solution"]]
-    points = {m["grade_id"]: m["points"] for m in graded if m["grade"]}
-    assert solution_ids == IDS
-    assert points == {f"check_{i}": declared[i].points for i in IDS}
-
-
-# ---------------------------------------------------------------- solutions and stubs
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_notebook_solution_passes(exercise_id, solutions, capsys):
-    check(exercise_id)(solutions[exercise_id])
-    title = next(ex.title for ex in list_exercises("ch07") if ex.id == exercise_id)
-    assert capsys.readouterr().out.startswith(f"✓ {title}: passed (")
-
-
-@pytest.mark.parametrize("exercise_id", IDS)
-def test_untouched_stub_is_not_implemented_yet(exercise_id):
-    def stub(*args):
-        raise NotImplementedError(f"Exercise {exercise_id}: not implemented yet")
-
-    with pytest.raises(ExerciseFailed, match="not implemented yet") as info:
-        check(exercise_id)(stub)
-    assert info.value.kind == "not_implemented"
+CHAPTER = chapter("ch07")
+IDS = CHAPTER.ids
+check, fails_with = CHAPTER.check, CHAPTER.fails_with
 
 
 # ---------------------------------------------------------------- other correct answers pass
@@ -416,17 +352,13 @@ WRONG = [
 ]
 
 
-@pytest.mark.parametrize("exercise_id, fn, message", WRONG, ids=[f"{e}: {m}" for e, _, m in WRONG])
+@pytest.mark.parametrize("exercise_id, fn, message", WRONG, ids=mistake_ids(WRONG))
 def test_catalogued_mistake_gets_its_own_message(exercise_id, fn, message):
     fails_with(exercise_id, fn, message)
 
 
 def test_every_exercise_has_at_least_three_catalogued_mistakes_tested():
-    counts = {i: sum(e == i for e, _, _ in WRONG) for i in IDS}
-    assert min(counts.values()) >= 3, counts
-    for i in IDS:
-        messages = [m for e, _, m in WRONG if e == i and m != "took the norm along one axis"]
-        assert len(set(messages)) == len(messages), i
+    assert_distinct_mistakes(WRONG, IDS, may_share=("took the norm along one axis",))
 
 
 # ---------------------------------------------------------------- edge cases of the checks
