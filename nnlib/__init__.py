@@ -15,31 +15,11 @@ Conventions: rows are examples (``x`` has shape ``(N, D)``); ``Linear`` holds
 the model and data are float32.
 """
 
-from . import (
-    activations,
-    datasets,
-    diagnostics,
-    gradcheck,
-    init,
-    losses,
-    optim,
-    schedules,
-    training,
-)
+from . import activations, init, losses
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Swish, Tanh
 from .layers import Dropout, Linear, Sequential
 from .losses import L1, L2, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter
-from .training import (
-    Callback,
-    History,
-    TrainingDivergedError,
-    TrainingDivergedWarning,
-    accuracy,
-    fit,
-    predict,
-    train_step,
-)
 
 __version__ = "0.1.0"
 
@@ -89,3 +69,35 @@ __all__ = [
     "schedules",
     "training",
 ]
+
+# Imported on first use, so ``import nnlib`` stays close to the cost of
+# ``import numpy``: ``nnlib.fit``, ``nnlib.optim.Adam`` and
+# ``from nnlib import fit`` work as usual.
+_LAZY_MODULES = ("datasets", "diagnostics", "gradcheck", "optim", "schedules", "training")
+_LAZY_NAMES = {
+    name: "training"
+    for name in (
+        "Callback",
+        "History",
+        "TrainingDivergedError",
+        "TrainingDivergedWarning",
+        "accuracy",
+        "fit",
+        "predict",
+        "train_step",
+    )
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

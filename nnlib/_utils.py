@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-RngLike = np.random.Generator | int | None
+# A string, not a runtime union: evaluating ``np.random.Generator`` here would
+# load numpy.random on ``import nnlib`` (NumPy imports it lazily), which alone
+# costs more than the rest of nnlib's import. Annotations are never evaluated
+# (``from __future__ import annotations``), so type checkers still see the union.
+RngLike = "np.random.Generator | int | None"
 
 
 def as_rng(rng: RngLike) -> np.random.Generator:
