@@ -14,7 +14,8 @@ def _bash_commands():
 def test_readme_gives_exactly_two_commands_open_and_test():
     commands = _bash_commands()
     assert len(commands) == 2
-    assert "jupyter lab course/00_start_here.ipynb" in commands[0]
+    # root_dir keeps the repository as JupyterLab's root: chapters link to ../exercises/
+    assert "jupyter lab --ServerApp.root_dir=. course/00_start_here.ipynb" in commands[0]
     assert "pytest" in commands[1]
 
 
