@@ -127,6 +127,27 @@ def check_momentum(Momentum: Any) -> None:  # noqa: N803 (the learner's class)
 # ---------------------------------------------------------------- adagrad
 
 
+def _scaled_step(lr: float, g: np.ndarray, second: np.ndarray, eps: float, bug) -> np.ndarray:
+    """``lr * g / (sqrt(second) + eps)``, or the catalogued misplacement ``bug`` of sqrt/eps."""
+    if bug == "eps_inside":
+        denom = np.sqrt(second + eps)
+    elif bug == "no_sqrt":
+        denom = second + eps
+    elif bug == "no_eps":
+        denom = np.sqrt(second)
+    else:
+        denom = np.sqrt(second) + eps
+    return lr * g / denom
+
+
+def _move(w: np.ndarray, step: np.ndarray, bug) -> None:
+    """Apply ``step`` to ``w`` in place: against it, or along it for the sign mistake."""
+    if bug == "sign":
+        w += step
+    else:
+        w -= step
+
+
 def _adagrad(bug: str | None = None) -> Update:
     def update(w, g, st, h, shared):
         lr, eps = h["lr"], h["eps"]
@@ -140,19 +161,7 @@ def _adagrad(bug: str | None = None) -> Update:
             s = s + g * g
         st["s"] = s
         s_used = old if bug == "s_after" else s
-        if bug == "eps_inside":
-            denom = np.sqrt(s_used + eps)
-        elif bug == "no_sqrt":
-            denom = s_used + eps
-        elif bug == "no_eps":
-            denom = np.sqrt(s_used)
-        else:
-            denom = np.sqrt(s_used) + eps
-        step = lr * g / denom
-        if bug == "sign":
-            w += step
-        else:
-            w -= step
+        _move(w, _scaled_step(lr, g, s_used, eps, bug), bug)
 
     return update
 
@@ -219,17 +228,7 @@ def _rmsprop(bug: str | None = None) -> Update:
             v = alpha * v + (1 - alpha) * g2
         st["v"] = v
         v_used = v / (1 - alpha ** shared["t"]) if bug == "corrected" else v
-        if bug == "eps_inside":
-            denom = np.sqrt(v_used + eps)
-        elif bug == "no_sqrt":
-            denom = v_used + eps
-        else:
-            denom = np.sqrt(v_used) + eps
-        step = lr * g / denom
-        if bug == "sign":
-            w += step
-        else:
-            w -= step
+        _move(w, _scaled_step(lr, g, v_used, eps, bug), bug)
 
     return update
 
@@ -310,10 +309,7 @@ def _adam(bug: str | None = None) -> Update:
             step = lr * math.sqrt(c2) / c1 * m / (np.sqrt(v) + eps)
         else:
             step = lr * m_hat / (np.sqrt(v_hat) + eps)
-        if bug == "sign":
-            w += step
-        else:
-            w -= step
+        _move(w, step, bug)
 
     return update
 
