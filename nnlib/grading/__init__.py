@@ -12,9 +12,10 @@ For learners (in a notebook)::
 Writing an exercise notebook
 ============================
 
-One source notebook per chapter, ``exercises/source/chNN_<topic>.ipynb``, with
-solutions; ``nnlib-build-exercises`` generates the student notebook
-``exercises/chNN_<topic>.ipynb`` and the quiz bank, and a test fails when the
+One source notebook per chapter, named like its chapter
+(``exercises/source/01_forward_pass_and_loss.ipynb``), with solutions;
+``nnlib-build-exercises`` generates the student notebook
+``exercises/NN_<topic>.ipynb`` and the quiz bank, and a test fails when the
 committed files are out of date. An exercise is three cells:
 
 1. Markdown (no nbgrader metadata): the task, the shapes of every array, the
