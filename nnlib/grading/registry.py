@@ -27,7 +27,9 @@ CHAPTERS: dict[str, str] = {
     "ch05": "Weight initialization",
     "ch06": "Optimizers",
     "ch07": "Vanishing and exploding gradients",
-    "ch08": "Capstone",
+    "ch08": "Regularization",
+    "ch09": "The learning rate",
+    "ch10": "Capstone",
 }
 
 _ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

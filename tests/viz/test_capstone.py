@@ -1,4 +1,4 @@
-"""Chapter 8 (capstone): the playground's training run, the digits helpers, the figures, the app."""
+"""Capstone (chapter 10): the playground run, the digits helpers, the figures, the app."""
 
 import math
 import re
@@ -13,9 +13,9 @@ from nnlib.datasets import load_digits
 from nnlib.layers import Dropout, Linear
 from nnlib.losses import L1, L2, BCEWithLogitsLoss
 from nnlib.optim import SGD, Adam, CosineAnnealingLR, StepLR
-from nnlib.plots import ch08_runs
-from nnlib.plots.ch08_capstone import confusion_matrix, top_confusions
-from nnlib.plots.ch08_runs import (
+from nnlib.plots import capstone_runs
+from nnlib.plots.capstone import confusion_matrix, top_confusions
+from nnlib.plots.capstone_runs import (
     PLAYGROUND_DATASETS,
     PlaygroundRun,
     build_mlp,
@@ -24,7 +24,7 @@ from nnlib.plots.ch08_runs import (
     train_digits,
 )
 from nnlib.training import History, fit, predict
-from nnlib.widgets.ch08_capstone import DEFAULTS, PlaygroundApp
+from nnlib.widgets.playground import DEFAULTS, PlaygroundApp
 
 
 def text(html: str) -> str:
@@ -121,13 +121,13 @@ def test_zero_initialization_leaves_the_loss_at_ln2():
 
 def test_l2_reaches_fit_and_shrinks_the_weights(monkeypatch):
     seen = {}
-    real_fit = ch08_runs.fit
+    real_fit = capstone_runs.fit
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr(ch08_runs, "fit", spy)
+    monkeypatch.setattr(capstone_runs, "fit", spy)
     plain, decayed = PlaygroundRun(), PlaygroundRun(l2=0.03)
     plain.train(40)
     decayed.train(40)
@@ -379,13 +379,13 @@ def test_changing_a_setting_resets_and_redraws(app):
 
 def test_dropout_and_l2_settings_reach_the_model_and_fit(app, monkeypatch):
     seen = {}
-    real_fit = ch08_runs.fit
+    real_fit = capstone_runs.fit
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr(ch08_runs, "fit", spy)
+    monkeypatch.setattr(capstone_runs, "fit", spy)
     app.set(l2=0.01, dropout=0.2, layers=3)
     drops = [layer for layer in app.run.model if isinstance(layer, Dropout)]
     assert len(drops) == 3 and all(d.p == 0.2 for d in drops)

@@ -1,4 +1,4 @@
-"""Chapter 8 app: a small neural-network playground (in the spirit of TensorFlow Playground).
+"""Capstone app: a small neural-network playground (in the spirit of TensorFlow Playground).
 
 :class:`PlaygroundApp` puts every choice of the course on one panel: the data
 (moons, circles, xor, spirals, and their noise), the network (hidden layers,
@@ -15,7 +15,7 @@ points (circles) and the test points (triangles), and the training and test
 loss per epoch; the status line reports the epoch, the losses and accuracies.
 
 Unlike the other apps, a slider does not "compute a result": it resets the
-run. ``compute`` therefore builds a :class:`~nnlib.plots.ch08_runs.PlaygroundRun`
+run. ``compute`` therefore builds a :class:`~nnlib.plots.capstone_runs.PlaygroundRun`
 and the buttons train it and redraw.
 """
 
@@ -29,7 +29,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from ..plots._style import PALETTE, freeze_layout, new_figure, to_png
-from ..plots.ch08_runs import (
+from ..plots.capstone_runs import (
     PLAYGROUND_ACTIVATIONS,
     PLAYGROUND_DATASETS,
     PLAYGROUND_INITS,

@@ -1,7 +1,7 @@
-"""Figures of chapter 8 (capstone): the digits classifier, regularization, learning-rate schedules.
+"""Figures of chapter 10 (capstone): the digits classifier, regularization, learning-rate schedules.
 
 Every ``*_figure`` function returns a matplotlib ``Figure``; the numbers behind
-them come from ``nnlib.plots.ch08_runs`` (training runs), from what
+them come from ``nnlib.plots.capstone_runs`` (training runs), from what
 ``nnlib.fit`` returned, or from :func:`confusion_matrix` (counts of true and
 predicted classes) and :func:`top_confusions` (its most frequent mistakes).
 Image panels (a digit is an 8x8 picture) carry a title and no axes; every

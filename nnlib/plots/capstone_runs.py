@@ -1,4 +1,4 @@
-"""The computations of chapter 8 (capstone): the playground's training run and the digits task.
+"""The computations of chapter 10 (capstone): the playground's training run and the digits task.
 
 * :func:`build_mlp` -- a multilayer perceptron from a list of hidden widths, with
   a chosen activation, initializer and dropout after every hidden layer.
