@@ -82,7 +82,7 @@ class GraphArtists:
             spine.set_visible(False)
         ax.set_xlabel(
             "forward pass: values (blue, above or left of an edge) flow towards L;  "
-            "backward pass: gradients ∂L/∂· (red, below or right) flow back"
+            "backward pass: gradients ∂L/∂· (vermillion, below or right) flow back"
         )
         ax.set_ylabel("inputs and operations")
 

@@ -519,7 +519,7 @@ def batch_cost_figure(
         ax.set_ylabel(ylabel or f"{key} (log scale)")
         ax.legend(fontsize=8)
     ax1.set_title("Same data seen: loss per epoch")
-    ax2.set_title("Same number of steps: loss per update")
+    ax2.set_title("Loss per update (each run makes a different number)")
     return fig
 
 
