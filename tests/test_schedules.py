@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 from pathlib import Path
@@ -11,9 +12,11 @@ import pytest
 
 from nnlib import schedules
 from nnlib.module import Module
-from nnlib.optim import SGD, Adam
+from nnlib.optim import SGD, Adagrad, Adam
 
 FIXTURE = Path(__file__).parent / "fixtures" / "torch_reference.npz"
+CYCLE_FIXTURE = Path(__file__).parent / "fixtures" / "torch_schedules.npz"
+CYCLE_SCRIPT = Path(__file__).parent.parent / "scripts" / "make_torch_schedule_fixtures.py"
 
 
 class Dummy(Module):
@@ -126,6 +129,19 @@ def test_works_with_adam_and_float32():
         ("InverseTimeDecay", {"decay_rate": 1.0, "decay_steps": 0}, "decay_steps"),
         ("CosineAnnealingLR", {"T_max": 0}, "T_max"),
         ("CosineAnnealingLR", {"T_max": 5, "eta_min": -1.0}, "eta_min"),
+        ("LinearLR", {"start_factor": 0.0}, "start_factor"),
+        ("LinearLR", {"start_factor": 1.5}, "start_factor"),
+        ("LinearLR", {"end_factor": -0.1}, "end_factor"),
+        ("LinearLR", {"total_iters": 0}, "total_iters"),
+        ("OneCycleLR", {"max_lr": 0.1}, "total_steps"),
+        ("OneCycleLR", {"max_lr": 0.1, "epochs": 3}, "total_steps"),
+        ("OneCycleLR", {"max_lr": 0.1, "total_steps": 0}, "total_steps"),
+        ("OneCycleLR", {"max_lr": 0.1, "total_steps": 10, "pct_start": 1.5}, "pct_start"),
+        ("OneCycleLR", {"max_lr": 0.1, "total_steps": 10, "anneal_strategy": "exp"}, "anneal"),
+        ("OneCycleLR", {"max_lr": 0.0, "total_steps": 10}, "max_lr"),
+        ("CyclicLR", {"base_lr": 0.1, "max_lr": 0.01}, "base_lr"),
+        ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "mode": "sine"}, "mode"),
+        ("CyclicLR", {"base_lr": 0.01, "max_lr": 0.1, "step_size_up": 0}, "step_size_up"),
     ],
 )
 def test_bad_arguments_raise(cls_name, kwargs, match):
@@ -136,3 +152,130 @@ def test_bad_arguments_raise(cls_name, kwargs, match):
 def test_needs_an_lr_attribute():
     with pytest.raises(TypeError, match="lr"):
         schedules.ExponentialLR(object(), gamma=0.9)
+
+
+# -- per-batch schedules: warm-up, one-cycle, cyclic --------------------------------------
+def make_torch_like_opt(name: str, kwargs: dict) -> SGD | Adam:
+    return {"SGD": SGD, "Adam": Adam}[name](Dummy().parameters(), **kwargs)
+
+
+def lrs_and_momenta(sched: schedules.LRScheduler, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The lr and the momentum (SGD) or betas[0] (Adam) after 0..steps scheduler steps."""
+    opt = sched.optimizer
+
+    def momentum() -> float:
+        return opt.betas[0] if hasattr(opt, "betas") else opt.momentum
+
+    lr, mom = [opt.lr], [momentum()]
+    for _ in range(steps):
+        sched.step()
+        lr.append(opt.lr)
+        mom.append(momentum())
+    return np.array(lr), np.array(mom)
+
+
+def run_cycle_configs(meta: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    out = []
+    for name, opt_name, opt_kwargs, cls_name, kwargs in meta["configs"]:
+        opt = make_torch_like_opt(opt_name, opt_kwargs)
+        sched = getattr(schedules, cls_name)(opt, **kwargs)
+        out.append((name, *lrs_and_momenta(sched, meta["steps"])))
+    return out
+
+
+@pytest.fixture(scope="module")
+def cycle_ref():
+    with np.load(CYCLE_FIXTURE) as data:
+        return json.loads(str(data["meta"])), data["lr"].copy(), data["momentum"].copy()
+
+
+def test_warmup_onecycle_cyclic_match_torch_fixture_over_200_steps(cycle_ref):
+    meta, lr_ref, mom_ref = cycle_ref
+    assert meta["steps"] == 200
+    for (name, lr, mom), want_lr, want_mom in zip(
+        run_cycle_configs(meta), lr_ref, mom_ref, strict=True
+    ):
+        np.testing.assert_allclose(lr, want_lr, rtol=1e-12, atol=1e-17, err_msg=name)
+        np.testing.assert_allclose(mom, want_mom, rtol=1e-12, atol=1e-17, err_msg=name)
+
+
+def test_live_torch_schedules_agree_with_fixture():
+    """Recompute the per-batch schedules with the installed torch (skipped without torch)."""
+    pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("make_torch_schedule_fixtures", CYCLE_SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    live = script.torch_reference()
+    with np.load(CYCLE_FIXTURE) as data:
+        np.testing.assert_allclose(live["lr"], data["lr"], rtol=1e-12, atol=1e-17)
+        np.testing.assert_allclose(live["momentum"], data["momentum"], rtol=1e-12, atol=1e-17)
+    meta = {"steps": script.STEPS, "configs": script.CONFIGS}
+    for (name, lr, mom), want_lr, want_mom in zip(
+        run_cycle_configs(json.loads(json.dumps(meta))), live["lr"], live["momentum"], strict=True
+    ):
+        np.testing.assert_allclose(lr, want_lr, rtol=1e-12, atol=1e-17, err_msg=name)
+        np.testing.assert_allclose(mom, want_mom, rtol=1e-12, atol=1e-17, err_msg=name)
+
+
+def test_linear_warmup_closed_form():
+    got = lrs(schedules.LinearLR(make_opt(0.1), start_factor=0.25, total_iters=3), 5)
+    assert got == pytest.approx([0.025, 0.05, 0.075, 0.1, 0.1, 0.1], rel=1e-15)
+
+
+def test_onecycle_shape_and_ends():
+    opt = SGD(Dummy().parameters(), lr=123.0, momentum=0.9)  # the optimizer's own lr is replaced
+    sched = schedules.OneCycleLR(
+        opt, max_lr=1.0, total_steps=100, div_factor=20.0, final_div_factor=50.0
+    )
+    lr, mom = lrs_and_momenta(sched, 99)
+    assert lr[0] == pytest.approx(1.0 / 20) and mom[0] == pytest.approx(0.95)
+    assert lr.argmax() == 29 and lr[29] == pytest.approx(1.0)  # peak at pct_start * T - 1
+    assert mom.argmin() == 29 and mom[29] == pytest.approx(0.85)  # momentum low at the peak
+    assert lr[-1] == pytest.approx(1.0 / 20 / 50) and mom[-1] == pytest.approx(0.95)
+    assert np.all(np.diff(lr[:30]) > 0) and np.all(np.diff(lr[29:]) < 0)
+
+
+def test_onecycle_cycles_adams_beta1_and_keeps_beta2():
+    opt = Adam(Dummy().parameters(), lr=1e-3, betas=(0.9, 0.99))
+    sched = schedules.OneCycleLR(opt, max_lr=0.01, total_steps=10)
+    assert opt.betas == (0.95, 0.99)
+    for _ in range(3):
+        sched.step()
+    assert 0.85 < opt.betas[0] < 0.95 and opt.betas[1] == 0.99
+
+
+def test_onecycle_step_after_the_last_batch_stays_at_min_lr():
+    """torch extrapolates one step past the cycle (a negative rate here); nnlib stays at min_lr."""
+    opt = SGD(Dummy().parameters(), lr=0.1, momentum=0.9)
+    sched = schedules.OneCycleLR(opt, max_lr=0.01, total_steps=20, anneal_strategy="linear")
+    lr, mom = lrs_and_momenta(sched, 20)
+    assert lr[19] == pytest.approx(sched.min_lr) and lr[20] == pytest.approx(sched.min_lr)
+    assert mom[20] == pytest.approx(0.95)
+
+
+def test_onecycle_refuses_to_step_past_the_cycle():
+    sched = schedules.OneCycleLR(make_opt(), max_lr=0.1, total_steps=5, cycle_momentum=False)
+    for _ in range(5):
+        sched.step()
+    with pytest.raises(ValueError, match="total_steps=5"):
+        sched.step()
+
+
+def test_cyclic_triangle_values():
+    opt = SGD(Dummy().parameters(), lr=5.0, momentum=0.9)
+    sched = schedules.CyclicLR(opt, base_lr=0.1, max_lr=0.5, step_size_up=4, base_momentum=0.8)
+    lr, mom = lrs_and_momenta(sched, 16)
+    expected = [0.1, 0.2, 0.3, 0.4, 0.5, 0.4, 0.3, 0.2] * 3
+    assert lr == pytest.approx(expected[:17], rel=1e-14)
+    assert mom[0] == pytest.approx(0.9) and mom[4] == pytest.approx(0.8)
+
+
+def test_cycle_momentum_needs_momentum_or_betas():
+    opt = Adagrad(Dummy().parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="cycle_momentum=False"):
+        schedules.OneCycleLR(opt, max_lr=0.1, total_steps=10)
+    with pytest.raises(ValueError, match="cycle_momentum=False"):
+        schedules.CyclicLR(opt, base_lr=0.01, max_lr=0.1)
+    sched = schedules.CyclicLR(opt, base_lr=0.01, max_lr=0.1, cycle_momentum=False)
+    sched.step()
+    assert opt.lr == pytest.approx(0.01 + 0.09 / 2000)
