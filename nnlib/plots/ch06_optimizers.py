@@ -1,8 +1,8 @@
 """Figures of chapter 6 (optimizers).
 
 Each function returns a matplotlib ``Figure``; the numbers they draw come from
-``nnlib.plots.ch06_race`` (races of the ``nnlib.optim`` optimizers on the 2-D
-surfaces of ``nnlib.plots.surfaces``, and step sizes under a constant
+``nnlib.experiments.optimizer_race`` (races of the ``nnlib.optim`` optimizers on the 2-D
+surfaces of ``nnlib.experiments.surfaces``, and step sizes under a constant
 gradient) or from ``nnlib.fit`` histories.
 """
 
@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..experiments.optimizer_race import Run, bias_correction_steps
+from ..experiments.surfaces import Surface, get_surface
 from ._style import PALETTE, new_figure
 from .ch03_descent import clip_path
-from .ch06_race import Run, bias_correction_steps
 from .common import loss_curve
-from .surfaces import Surface, get_surface
 
 __all__ = [
     "OPTIMIZER_COLORS",

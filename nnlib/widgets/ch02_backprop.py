@@ -17,9 +17,9 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..plots._style import PALETTE, freeze_layout, new_figure
+from ..experiments.backprop import format_value, neuron_graph
+from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch02_backprop import GraphArtists
-from ..plots.ch02_graph import _fmt, neuron_graph
 from ._app import App
 
 __all__ = ["BackpropStepperApp"]
@@ -143,7 +143,7 @@ class BackpropStepperApp(App):
                 slope = p.grads[var]
                 ts = np.array([v0 - 1.0, v0 + 1.0])
                 tangent.set_data(ts, L0 + slope * (ts - v0))
-                ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} = {_fmt(slope)}")
+                ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} = {format_value(slope)}")
             else:
                 tangent.set_data([], [])
                 ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} not computed yet")

@@ -8,17 +8,17 @@ from matplotlib.figure import Figure
 
 from nnlib import plots, widgets
 from nnlib.datasets import make_line
-from nnlib.layers import Linear
-from nnlib.losses import MSELoss
-from nnlib.optim import SGD
-from nnlib.plots.ch03_descent import (
-    clip_path,
+from nnlib.experiments.descent import (
     line_gd_path,
     line_loss_grid,
     line_minimum,
     minibatch_gradients,
     quadratic_descent,
 )
+from nnlib.layers import Linear
+from nnlib.losses import MSELoss
+from nnlib.optim import SGD
+from nnlib.plots.ch03_descent import clip_path
 from nnlib.training import fit
 
 

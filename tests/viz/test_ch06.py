@@ -7,8 +7,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from nnlib import optim, plots, widgets
-from nnlib.module import Module
-from nnlib.plots.ch06_race import (
+from nnlib.experiments.optimizer_race import (
     OPTIMIZERS,
     PointModule,
     UncorrectedAdam,
@@ -20,7 +19,8 @@ from nnlib.plots.ch06_race import (
     run_optimizer,
     tune_lrs,
 )
-from nnlib.plots.surfaces import SURFACES, get_surface, rosenbrock, saddle, valley
+from nnlib.experiments.surfaces import SURFACES, get_surface, rosenbrock, saddle, valley
+from nnlib.module import Module
 from nnlib.widgets.ch06_optimizers import TOGGLES
 
 # A learning rate at which every optimizer makes steady progress on the valley.

@@ -8,22 +8,21 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnlib import diagnostics, plots, widgets
-from nnlib.activations import ReLU, Sigmoid
+import nnlib
+from nnlib import diagnostics, experiments, plots, widgets
+from nnlib.activations import Sigmoid
 from nnlib.datasets import make_sine
-from nnlib.layers import Linear
-from nnlib.losses import CrossEntropyLoss, MSELoss
-from nnlib.optim import SGD
-from nnlib.plots.ch07_gradients import (
+from nnlib.experiments.gradient_flow import (
+    DEEP_NET_INITIALIZERS,
     activation_slopes,
     dead_layers,
-    deep_mlp,
     digits_batch,
-    get_init,
     layer_grad_norms,
     shrink_per_layer,
     sine_run,
 )
+from nnlib.losses import CrossEntropyLoss, MSELoss
+from nnlib.optim import SGD
 from nnlib.training import fit
 
 
@@ -54,35 +53,20 @@ def assert_titled_and_labeled(fig: Figure) -> None:
 
 
 # ----------------------------------------------------------------------------- networks
-@pytest.mark.parametrize("depth", [1, 2, 7])
-def test_deep_mlp_has_depth_linear_layers_and_an_activation_between(depth):
-    model = deep_mlp(depth, width=8, n_in=5, n_out=3, activation="relu", init="he_normal")
-    linears = [layer for layer in model if isinstance(layer, Linear)]
-    assert len(linears) == depth
-    assert len(model) == 2 * depth - 1
-    assert all(isinstance(model[i], ReLU) for i in range(1, len(model), 2))
-    assert linears[0].params["W"].shape == (5, 8 if depth > 1 else 3)
-    assert linears[-1].params["W"].shape == ((8 if depth > 1 else 5), 3)
+def deep_mlp(
+    depth, width=64, n_in=64, n_out=10, activation="sigmoid", init="xavier_uniform", rng=0
+):
+    """The chapter's deep nets: ``depth`` Linear layers built by ``nnlib.mlp``."""
+    sizes = [n_in] + [width] * (depth - 1) + [n_out]
+    return nnlib.mlp(sizes, activation, DEEP_NET_INITIALIZERS.get(init, init), rng=rng)
 
 
-def test_deep_mlp_is_reproducible_and_rejects_a_bad_depth():
-    a, b = deep_mlp(4, rng=3), deep_mlp(4, rng=3)
-    for p, q in zip(a.parameters(), b.parameters(), strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
-    with pytest.raises(ValueError, match="depth"):
-        deep_mlp(0)
-
-
-def test_get_init_knows_the_two_plain_normals_and_every_nnlib_name():
+def test_the_apps_plain_normals_have_the_stds_their_labels_promise():
     rng = np.random.default_rng(0)
-    small = get_init("small_normal")((400, 400), rng=rng)
-    large = get_init("large_normal")((400, 400), rng=rng)
+    small = DEEP_NET_INITIALIZERS["small_normal"]((400, 400), rng=rng)
+    large = DEEP_NET_INITIALIZERS["large_normal"]((400, 400), rng=rng)
     assert small.std() == pytest.approx(0.01, rel=0.02)
     assert large.std() == pytest.approx(1.0, rel=0.02)
-    he = get_init("he_normal")((400, 100), rng=rng)
-    assert he.std() == pytest.approx(math.sqrt(2 / 400), rel=0.03)
-    with pytest.raises(ValueError, match="valid names"):
-        get_init("nonsense")
 
 
 # ----------------------------------------------------------------------------- gradient flow
@@ -266,7 +250,7 @@ def test_gradient_flow_app_flags_huge_and_tiny_gradients(flow_app):
 
 def test_gradient_flow_app_controls(flow_app):
     assert set(flow_app.controls) == {"depth", "activation", "init"}
-    assert flow_app.controls["activation"].value in plots.ch07_gradients.ACTIVATIONS
+    assert flow_app.controls["activation"].value in experiments.ACTIVATIONS
     assert len(list(flow_app.bench_settings())) >= 3
 
 
