@@ -20,8 +20,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._utils import as_rng
-
 __all__ = [
     "LOSS_FLOOR",
     "DescentRun",
@@ -190,7 +188,7 @@ def line_gd_path(
     t = np.asarray(y, dtype=float).ravel()
     n = len(x)
     bs = n if batch_size is None else min(int(batch_size), n)
-    gen = as_rng(rng)
+    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
     s, c = (float(v) for v in start)
     path = [(s, c)]
     batches: list[np.ndarray] = []
@@ -236,7 +234,7 @@ def minibatch_gradients(
     """
     x = np.asarray(X, dtype=float).ravel()
     t = np.asarray(y, dtype=float).ravel()
-    gen = as_rng(rng)
+    gen = np.random.default_rng(rng)  # a Generator passes through unchanged
     s, c = (float(v) for v in at)
     out = np.empty((draws, 2))
     for k in range(draws):
