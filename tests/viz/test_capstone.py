@@ -24,6 +24,8 @@ from nnlib.optim import SGD, Adam, CosineAnnealingLR, StepLR
 from nnlib.training import History, fit, predict
 from nnlib.widgets.playground import DEFAULTS, PlaygroundApp
 
+from .drawn import texts
+
 
 def text(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html)
@@ -371,7 +373,7 @@ def test_diverged_run_says_so(app):
     app.controls["train"].click()
     assert app.result["diverged"]
     assert "diverged" in text(app.status.value) or "stopped" in text(app.status.value)
-    assert app._note.get_text() == "training diverged: press Reset"
+    assert "training diverged: press Reset" in texts(app.fig)
     epoch = app.result["epoch"]
     app.controls["train"].click()
     assert app.result["epoch"] == epoch

@@ -255,7 +255,7 @@ def test_explorer_shading_follows_the_mask(explorer):
     def shaded_width(result):
         """Total z-width of the grey band on the derivative panel."""
         width = 0.0
-        for path in explorer._shades[1].get_paths():
+        for path in (p for band in explorer.ax_d.collections for p in band.get_paths()):
             xs = path.vertices[:, 0]
             width += xs.max() - xs.min()
         return width

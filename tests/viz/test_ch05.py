@@ -25,6 +25,8 @@ from nnlib.experiments.initialization import (
 from nnlib.losses import CrossEntropyLoss
 from nnlib.plots.ch05_init import HistogramColumns, value_range
 
+from .drawn import texts
+
 
 def text(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html)
@@ -321,8 +323,17 @@ def app():
     return widgets.InitializationApp()
 
 
-def _visible(cols) -> int:
-    return sum(p.get_visible() for p in cols.patches)
+def _visible(ax) -> int:
+    """How many histogram columns the panel shows."""
+    return sum(p.get_visible() for p in ax.patches)
+
+
+def activations_panel(app):
+    return app.fig.axes[0]
+
+
+def gradients_panel(app):
+    return app.fig.axes[1]
 
 
 def test_app_controls(app):
@@ -337,13 +348,13 @@ def test_app_controls(app):
 def test_app_histograms_shrink_with_depth_under_too_small_weights(app):
     small = app.set(init="normal(std=0.01)", activation="tanh", depth=8)
     assert np.all(np.diff(small["act_std"]) < 0) and small["act_std"][-1] < 1e-8
-    assert _visible(app._acts) == 8
-    assert len(app._acts.ax.get_xticks()) == 8
+    assert _visible(activations_panel(app)) == 8
+    assert len(activations_panel(app).get_xticks()) == 8
     good = app.set(init="xavier_normal")
     assert good["act_std"][-1] > 0.1
     # the same axes, different pictures: the deep layers' histograms are no longer spikes
     assert good["act_range"][1] > 5 * small["act_range"][1]
-    heights = [np.ptp(p.get_xy()[:, 1]) for p in app._acts.patches[:8]]
+    heights = [np.ptp(p.get_xy()[:, 1]) for p in activations_panel(app).patches[:8]]
     assert min(heights) > 0.2 * (good["act_range"][1] - good["act_range"][0])
     assert good["losses"][-1] < small["losses"][-1]
     assert "loss" in text(app.status.value)
@@ -353,7 +364,7 @@ def test_app_too_large_relu_explodes_and_the_run_diverges(app):
     r = app.set(init="normal(std=1.0)", activation="relu", depth=8)
     assert np.all(np.diff(r["act_std"]) > 0) and r["act_std"][-1] > 1e4
     assert r["diverged"] and math.isnan(r["accuracy"])
-    assert "diverged" in app._note.get_text()
+    assert any("diverged" in t for t in texts(app.fig))
     assert "diverged" in text(app.status.value)
 
 
@@ -369,14 +380,14 @@ def test_app_he_relu_trains(app):
     assert np.mean(r["losses"][-5:]) < 0.6 * r["losses"][0]
     assert r["act_std"].max() / r["act_std"].min() < 3
     assert r["distinct_units"] == app.width
-    assert _visible(app._acts) == 10 and _visible(app._grads) == 10
+    assert _visible(activations_panel(app)) == 10 and _visible(gradients_panel(app)) == 10
 
 
 def test_app_zero_and_constant_init_show_identical_units(app):
     r = app.set(init="zeros", activation="relu", depth=3)
     assert r["distinct_units"] == 1
     assert np.all(r["act_std"] == 0)
-    assert app._acts.note.get_text() == "every value is exactly 0"  # ReLU: zeros left out
+    assert "every value is exactly 0" in [t.get_text() for t in activations_panel(app).texts]
     assert "only 1 distinct unit" in text(app.status.value)
     r = app.set(init="constant(val=0.1)", activation="tanh", depth=2)
     assert r["distinct_units"] == 1
@@ -387,6 +398,6 @@ def test_app_zero_and_constant_init_show_identical_units(app):
 
 def test_app_depth_slider_changes_the_number_of_columns(app):
     app.set(init="kaiming_uniform", activation="tanh", depth=3)
-    assert _visible(app._acts) == 3 and len(app.result["grad_shapes"]) == 3
+    assert _visible(activations_panel(app)) == 3 and len(app.result["grad_shapes"]) == 3
     app.set(depth=7)
-    assert _visible(app._acts) == 7 and len(app.result["grad_shapes"]) == 7
+    assert _visible(activations_panel(app)) == 7 and len(app.result["grad_shapes"]) == 7

@@ -25,6 +25,9 @@ from nnlib.losses import CrossEntropyLoss, MSELoss
 from nnlib.optim import SGD
 from nnlib.training import fit
 
+from .drawn import drawn_lines
+from .drawn import line as labelled_line
+
 
 @pytest.fixture(scope="module")
 def digits():
@@ -235,10 +238,11 @@ def test_gradient_flow_app_relu_he_is_level(flow_app):
 def test_gradient_flow_app_depth_changes_the_number_of_bars(flow_app, depth):
     r = flow_app.set(depth=depth, activation="sigmoid", init="xavier_uniform")
     assert flow_app.visible_bars() == depth == len(r["norms"])
-    lo = flow_app._ax.get_ylim()[0]
-    tops = [bar.get_y() + bar.get_height() for bar in flow_app._bars[:depth]]
+    ax = flow_app.fig.axes[0]
+    lo = ax.get_ylim()[0]
+    tops = [bar.get_y() + bar.get_height() for bar in ax.patches if bar.get_visible()]
     np.testing.assert_allclose(tops, np.maximum(r["norms"], lo), rtol=1e-9)
-    assert f"{depth} layers" in flow_app._ax.get_title()
+    assert f"{depth} layers" in ax.get_title()
 
 
 def test_gradient_flow_app_flags_huge_and_tiny_gradients(flow_app):
@@ -264,9 +268,11 @@ def test_clipping_app_without_clipping_diverges(clip_app):
     assert r["diverged"] and r["verdict"] == "diverged"
     status = text(clip_app.status.value)
     assert status.startswith("diverged") and "Training stopped at epoch" in status
-    assert clip_app._loss_x.get_visible() and not clip_app._fit.get_visible()
+    loss_ax, norm_ax, fit_ax = clip_app.fig.axes[:3]
+    assert drawn_lines(loss_ax, marker="X")  # an X where the loss left the axes
+    assert not labelled_line(fit_ax, "network after training").get_visible()
     assert clip_app.controls["threshold"].disabled
-    assert not clip_app._thr.get_visible()
+    assert not labelled_line(norm_ax, "threshold (clip by norm)").get_visible()
 
 
 @pytest.mark.parametrize("mode", ["norm", "value"])
@@ -277,19 +283,25 @@ def test_clipping_app_small_threshold_keeps_the_run_finite(clip_app, mode, thres
     assert np.all(np.isfinite(r["loss"])) and r["loss"][-1] < r["loss"][0]
     status = text(clip_app.status.value)
     assert status.startswith("finite") and "diverged" not in status
-    assert not clip_app._loss_x.get_visible() and clip_app._fit.get_visible()
-    assert clip_app._thr.get_visible() == (mode == "norm")
+    loss_ax, norm_ax, fit_ax = clip_app.fig.axes[:3]
+    assert not drawn_lines(loss_ax, marker="X")
+    assert labelled_line(fit_ax, "network after training").get_visible()
+    assert labelled_line(norm_ax, "threshold (clip by norm)").get_visible() == (mode == "norm")
     assert not clip_app.controls["threshold"].disabled
 
 
 def test_clipping_app_draws_the_loss_and_the_norm_before_clipping(clip_app):
     r = clip_app.set(mode="norm", threshold=1.0, lr=0.01)
-    np.testing.assert_allclose(clip_app._loss.get_ydata(), r["loss"])
-    np.testing.assert_allclose(clip_app._norm.get_ydata(), r["grad_norm"])
+    loss_ax, norm_ax = clip_app.fig.axes[:2]
+    (loss_line,) = drawn_lines(loss_ax)
+    np.testing.assert_allclose(loss_line.get_ydata(), r["loss"])
+    norm_line = labelled_line(norm_ax, "gradient norm (before clipping)")
+    np.testing.assert_allclose(norm_line.get_ydata(), r["grad_norm"])
     assert r["grad_norm"].max() > 1.0  # the norm is recorded before clipping
     assert r["clipped_steps"] == int(np.sum(r["grad_norm"] > 1.0))
     assert r["loss"][-1] < 0.05
-    np.testing.assert_allclose(clip_app._thr.get_ydata(), [1.0, 1.0])
+    threshold = labelled_line(clip_app.fig.axes[1], "threshold (clip by norm)")
+    np.testing.assert_allclose(threshold.get_ydata(), [1.0, 1.0])
 
 
 def test_clipping_app_result_is_sine_run(clip_app):
