@@ -32,20 +32,14 @@ from . import (
     training,
 )
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Swish, Tanh
+from .callbacks import Callback, History, TrainingDivergedError, TrainingDivergedWarning
 from .layers import Dropout, Linear, Sequential
-from .losses import L1, L2, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .metrics import accuracy
 from .models import mlp
 from .module import Module, Parameter
-from .training import (
-    Callback,
-    History,
-    TrainingDivergedError,
-    TrainingDivergedWarning,
-    fit,
-    predict,
-    train_step,
-)
+from .regularizers import L1, L2
+from .training import fit, predict, train_step
 
 __version__ = "0.1.0"
 
