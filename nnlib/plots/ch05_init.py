@@ -93,7 +93,7 @@ def init_profile_figure(
     Parameters
     ----------
     profiles : mapping of label -> InitProfile
-        From :func:`nnlib.plots.init_profile`; labels like those of
+        From :func:`nnlib.experiments.init_profile`; labels like those of
         ``COMPARISON_SCHEMES`` get the chapter's colours.
     title : str
 
@@ -284,7 +284,7 @@ def layer_histograms_figure(
     Parameters
     ----------
     profile : InitProfile
-        From :func:`nnlib.plots.init_profile` (its ``activations`` and ``weight_grads``).
+        From :func:`nnlib.experiments.init_profile` (its ``activations`` and ``weight_grads``).
     title : str
 
     Returns

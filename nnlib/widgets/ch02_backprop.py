@@ -1,7 +1,7 @@
 """Chapter 2 app: step through the forward and the backward pass of a neuron's graph.
 
 ``BackpropStepperApp`` draws ``L = (sigmoid(w*x + b) - y)**2`` as a graph
-(``nnlib.plots.neuron_graph``). Step by step, the forward pass writes each
+(``nnlib.experiments.neuron_graph``). Step by step, the forward pass writes each
 edge's value, then the backward pass writes each edge's gradient, from ``L``
 back to the inputs; the line under the figure spells out the arithmetic of the
 step. Sliders for ``w`` and ``x`` change the inputs: every value and gradient
