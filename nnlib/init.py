@@ -11,7 +11,10 @@ every initializer takes a ``shape`` and returns a NEW array::
 Every initializer accepts ``shape`` (an int or a tuple of ints) and the
 keywords ``rng`` (``None``, an int seed or a ``np.random.Generator``) and
 ``dtype`` (default ``np.float64``), so a layer can call any of them the same
-way: ``init(shape, rng=rng, dtype=dtype)``.
+way: ``init(shape, rng=rng, dtype=dtype)``. ``get`` looks one up by name and
+binds its other arguments, for ``Linear(init=...)`` and ``nnlib.mlp``::
+
+    small = get("normal", std=0.01)   # small(shape, ...) is normal(shape, std=0.01, ...)
 
 Fans follow nnlib's layout, not torch's
 ---------------------------------------
