@@ -258,7 +258,7 @@ def test_race_figure_panels_one_per_optimizer():
 
 
 def test_bias_correction_figure_has_the_four_variants():
-    fig = plots.bias_correction_figure(steps=100)
+    fig = plots.bias_correction_figure(bias_correction_steps(steps=100, lr=0.01), lr=0.01)
     assert_titled_and_labeled(fig)
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert sum(lab in labels for lab in bias_correction_steps(steps=2)) == 4
