@@ -1,25 +1,45 @@
 """nnlib: a small, readable NumPy library for learning how neural networks are trained.
 
-The public face of the library. Layers, activations, losses and the training
-loop are importable from here (``nnlib.Linear``, ``nnlib.CrossEntropyLoss``,
-``nnlib.fit``); initializers live in ``nnlib.init``, optimizers, clipping and
-learning-rate schedules in ``nnlib.optim`` (schedules also in
-``nnlib.schedules``), and the rest in their own modules: ``nnlib.activations``
-(pure functions and derivatives), ``nnlib.gradcheck``, ``nnlib.datasets``,
-``nnlib.diagnostics``. Figures and apps (``nnlib.plots``, ``nnlib.widgets``)
-and grading (``nnlib.grading``) are imported only when you ask for them, so
-``import nnlib`` loads NumPy and nothing heavier.
+The public face of the library. Layers, activations, losses, the MLP builder
+and the training loop are importable from here (``nnlib.Linear``,
+``nnlib.CrossEntropyLoss``, ``nnlib.mlp``, ``nnlib.fit``); initializers live in
+``nnlib.init``, optimizers, clipping and learning-rate schedules in
+``nnlib.optim`` (schedules also in ``nnlib.schedules``), and the rest in their
+own modules: ``nnlib.activations`` (f, f' and the layers), ``nnlib.gradcheck``,
+``nnlib.datasets``, ``nnlib.metrics``, ``nnlib.diagnostics``. This core imports
+NumPy and the standard library only.
+
+The layers above it are imported when you ask for them: ``nnlib.experiments``
+(the chapters' runs), ``nnlib.plots`` (figures, matplotlib), ``nnlib.widgets``
+(apps, ipywidgets) and ``nnlib.grading``, so ``import nnlib`` loads neither
+matplotlib nor ipywidgets.
 
 Conventions: rows are examples (``x`` has shape ``(N, D)``); ``Linear`` holds
 ``W`` of shape ``(in, out)`` and ``b`` of shape ``(out,)``; float64 unless
 the model and data are float32.
 """
 
-from . import activations, init, losses
+from . import (
+    activations,
+    datasets,
+    diagnostics,
+    gradcheck,
+    init,
+    losses,
+    metrics,
+    optim,
+    schedules,
+    training,
+)
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Swish, Tanh
+from .callbacks import Callback, History, TrainingDivergedError, TrainingDivergedWarning
 from .layers import Dropout, Linear, Sequential
-from .losses import L1, L2, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from .metrics import accuracy
+from .models import mlp
 from .module import Module, Parameter
+from .regularizers import L1, L2
+from .training import fit, predict, train_step
 
 __version__ = "0.1.0"
 
@@ -30,6 +50,7 @@ __all__ = [
     "Linear",
     "Dropout",
     "Sequential",
+    "mlp",
     # activation layers
     "Identity",
     "Sigmoid",
@@ -65,39 +86,8 @@ __all__ = [
     "gradcheck",
     "init",
     "losses",
+    "metrics",
     "optim",
     "schedules",
     "training",
 ]
-
-# Imported on first use, so ``import nnlib`` stays close to the cost of
-# ``import numpy``: ``nnlib.fit``, ``nnlib.optim.Adam`` and
-# ``from nnlib import fit`` work as usual.
-_LAZY_MODULES = ("datasets", "diagnostics", "gradcheck", "optim", "schedules", "training")
-_LAZY_NAMES = {
-    name: "training"
-    for name in (
-        "Callback",
-        "History",
-        "TrainingDivergedError",
-        "TrainingDivergedWarning",
-        "accuracy",
-        "fit",
-        "predict",
-        "train_step",
-    )
-}
-
-
-def __getattr__(name: str):
-    import importlib
-
-    if name in _LAZY_MODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in _LAZY_NAMES:
-        return getattr(importlib.import_module(f"{__name__}.{_LAZY_NAMES[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))

@@ -8,6 +8,8 @@ examples: ``X`` is ``(1797, 64)``, one flattened 8x8 image a row.
 
 from __future__ import annotations
 
+from importlib import resources
+
 import numpy as np
 import numpy.typing as npt
 
@@ -52,8 +54,6 @@ def load_digits(
     ((1797, 64), (1797,), 1.0)
     """
     dtype = check_float_dtype(dtype)
-    from importlib import resources  # here, not at the top: it is slow to import
-
     path = resources.files("nnlib") / "data" / "digits.npz"
     with path.open("rb") as f, np.load(f, allow_pickle=False) as data:
         pixels, labels = data["X"], data["y"]  # uint8 (1797, 64), uint8 (1797,)

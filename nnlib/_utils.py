@@ -1,15 +1,14 @@
-"""Small helpers shared by the core modules (not part of the public API)."""
+"""Small helpers shared by the core modules: randomness and dtypes (not public API)."""
 
 from __future__ import annotations
+
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 
-# A string, not a runtime union: evaluating ``np.random.Generator`` here would
-# load numpy.random on ``import nnlib`` (NumPy imports it lazily), which alone
-# costs more than the rest of nnlib's import. Annotations are never evaluated
-# (``from __future__ import annotations``), so type checkers still see the union.
-RngLike = "np.random.Generator | int | None"
+#: What every ``rng`` argument accepts: a generator (used as is), a seed, or None.
+RngLike: TypeAlias = np.random.Generator | int | None
 
 
 def as_rng(rng: RngLike) -> np.random.Generator:
@@ -42,6 +41,6 @@ def float_dtype(*arrays: np.ndarray) -> np.dtype:
 def check_float_dtype(dtype: npt.DTypeLike) -> np.dtype:
     """``np.dtype(dtype)``, or a ``ValueError`` when it is not a floating dtype."""
     dt = np.dtype(dtype)
-    if dt.kind != "f":
+    if dt not in (np.float32, np.float64):
         raise ValueError(f"dtype must be a floating dtype (np.float64 or np.float32); got {dt}")
     return dt

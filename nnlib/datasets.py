@@ -42,6 +42,7 @@ __all__ = [
     "make_line",
     "train_test_split",
     "load_digits",
+    "digits_split",
 ]
 
 Dataset = tuple[np.ndarray, np.ndarray]
@@ -468,3 +469,28 @@ def train_test_split(
         order = gen.permutation(n)
         test, train = order[:n_test], order[n_test:]
     return X[train], X[test], y[train], y[test]
+
+
+def digits_split(
+    test_size: float = 0.25, val_size: float = 0.2, rng: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The shipped digits split three ways, stratified: training, validation and test rows.
+
+    ``test_size`` of all rows are held out for the final test; ``val_size`` of
+    the rest for validation (watched during training). The same two calls of
+    :func:`train_test_split` the capstone chapter writes out, seeded ``rng``
+    and ``rng + 1``.
+
+    Returns
+    -------
+    X_train, X_val, X_test : ndarray, shape (N_part, 64), pixels in [0, 1]
+    y_train, y_val, y_test : ndarray of int64, shape (N_part,)
+        With the defaults: 1077, 270 and 450 rows.
+    """
+    rng = _check_int(rng, "rng", 0, " (a seed; the validation split uses rng + 1)")
+    X, y = load_digits()
+    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size, rng=rng, stratify=True)
+    X_train, X_val, y_train, y_val = train_test_split(
+        X_rest, y_rest, val_size, rng=rng + 1, stratify=True
+    )
+    return X_train, X_val, X_test, y_train, y_val, y_test

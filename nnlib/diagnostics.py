@@ -20,6 +20,7 @@ Arrays are batch-first: ``x`` is ``(N, D)``. Parameters are keyed
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -65,6 +66,7 @@ def layer_kind(layer: Module) -> str:
     return "other"
 
 
+@dataclass
 class LayerStats:
     """Statistics of one layer's output (and gradients) on one batch.
 
@@ -102,38 +104,19 @@ class LayerStats:
         (when targets and a loss were given).
     """
 
-    # A plain class rather than a dataclass: ``dataclasses`` imports ``inspect``,
-    # which would make ``import nnlib`` noticeably slower.
-    __slots__ = (
-        "index", "name", "kind", "shape", "mean", "std", "hist_counts", "hist_edges",
-        "saturated", "dead", "weight_norm", "grad_norm", "out_grad_norm",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        index: int,
-        name: str,
-        kind: str,
-        shape: tuple[int, ...],
-        mean: float,
-        std: float,
-        hist_counts: np.ndarray,
-        hist_edges: np.ndarray,
-        saturated: float | None = None,
-        dead: float | None = None,
-        weight_norm: float | None = None,
-        grad_norm: float | None = None,
-        out_grad_norm: float | None = None,
-    ) -> None:
-        self.index, self.name, self.kind, self.shape = index, name, kind, shape
-        self.mean, self.std = mean, std
-        self.hist_counts, self.hist_edges = hist_counts, hist_edges
-        self.saturated, self.dead = saturated, dead
-        self.weight_norm, self.grad_norm, self.out_grad_norm = weight_norm, grad_norm, out_grad_norm
-
-    def __repr__(self) -> str:
-        shown = ("index", "name", "kind", "shape", *_SCALAR_FIELDS)
-        return "LayerStats(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in shown) + ")"
+    index: int
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    mean: float
+    std: float
+    hist_counts: np.ndarray = field(repr=False)
+    hist_edges: np.ndarray = field(repr=False)
+    saturated: float | None = None
+    dead: float | None = None
+    weight_norm: float | None = None
+    grad_norm: float | None = None
+    out_grad_norm: float | None = None
 
 
 _SCALAR_FIELDS = ("mean", "std", "saturated", "dead", "weight_norm", "grad_norm", "out_grad_norm")

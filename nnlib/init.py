@@ -11,7 +11,10 @@ every initializer takes a ``shape`` and returns a NEW array::
 Every initializer accepts ``shape`` (an int or a tuple of ints) and the
 keywords ``rng`` (``None``, an int seed or a ``np.random.Generator``) and
 ``dtype`` (default ``np.float64``), so a layer can call any of them the same
-way: ``init(shape, rng=rng, dtype=dtype)``.
+way: ``init(shape, rng=rng, dtype=dtype)``. ``get`` looks one up by name and
+binds its other arguments, for ``Linear(init=...)`` and ``nnlib.mlp``::
+
+    small = get("normal", std=0.01)   # small(shape, ...) is normal(shape, std=0.01, ...)
 
 Fans follow nnlib's layout, not torch's
 ---------------------------------------
@@ -56,13 +59,15 @@ does; Keras draws from a truncated normal rescaled to the same std.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from nnlib._utils import RngLike, as_rng
+from ._utils import RngLike, as_rng, check_float_dtype
 
 __all__ = [
     "calculate_gain",
@@ -105,18 +110,11 @@ def _as_shape(shape: ShapeLike) -> tuple[int, ...]:
     return out
 
 
-def _float_dtype(dtype: DTypeLike) -> np.dtype:
-    dt = np.dtype(dtype)
-    if not np.issubdtype(dt, np.floating):
-        raise TypeError(f"random initializers need a floating dtype; got {dt}")
-    return dt
-
-
 def _normal(
     shape: ShapeLike, mean: float, std: float, rng: RngLike, dtype: DTypeLike
 ) -> np.ndarray:
     """Draw ``N(mean, std**2)`` samples straight in ``dtype`` (no float64 detour)."""
-    shape, dt = _as_shape(shape), _float_dtype(dtype)
+    shape, dt = _as_shape(shape), check_float_dtype(dtype)
     gen = as_rng(rng)
     if dt in (np.float32, np.float64):
         out = gen.standard_normal(shape, dtype=dt)
@@ -130,7 +128,7 @@ def _normal(
 
 def _uniform(shape: ShapeLike, a: float, b: float, rng: RngLike, dtype: DTypeLike) -> np.ndarray:
     """Draw ``U(a, b)`` samples straight in ``dtype``: ``a + (b - a) * u``, ``u ~ U(0, 1)``."""
-    shape, dt = _as_shape(shape), _float_dtype(dtype)
+    shape, dt = _as_shape(shape), check_float_dtype(dtype)
     gen = as_rng(rng)
     if dt in (np.float32, np.float64):
         out = gen.random(shape, dtype=dt)
@@ -499,23 +497,44 @@ _INITIALIZERS: dict[str, Callable[..., np.ndarray]] = {
 }
 
 
-def get(name: str | Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-    """The initializer called ``name`` (a callable is returned unchanged).
+def get(name: str | Callable[..., np.ndarray], **kwargs: Any) -> Callable[..., np.ndarray]:
+    """The initializer called ``name``, with ``kwargs`` bound to it.
+
+    ``get("he_normal")`` is ``he_normal``; ``get("normal", std=0.01)`` is a
+    function of ``(shape, rng=..., dtype=...)`` that calls
+    ``normal(shape, std=0.01, ...)``, the form ``Linear(init=...)`` and
+    :func:`nnlib.mlp` accept. A callable ``name`` is returned unchanged (or with
+    ``kwargs`` bound).
 
     Raises
     ------
     ValueError
-        For an unknown name; the message lists every valid one.
+        For an unknown name (the message lists every valid one), or a keyword
+        the initializer does not take (the message lists the ones it does).
 
     Examples
     --------
     >>> get("he_normal") is he_normal
     True
+    >>> get("normal", std=0.01)((2, 3), rng=0).std() < 0.05
+    True
     """
     if callable(name):
-        return name
-    try:
-        return _INITIALIZERS[name]
-    except (KeyError, TypeError):
-        valid = ", ".join(sorted(_INITIALIZERS))
-        raise ValueError(f"unknown initializer {name!r}; valid names: {valid}") from None
+        fn = name
+    else:
+        try:
+            fn = _INITIALIZERS[name]
+        except (KeyError, TypeError):
+            valid = ", ".join(sorted(_INITIALIZERS))
+            raise ValueError(f"unknown initializer {name!r}; valid names: {valid}") from None
+    if not kwargs:
+        return fn
+    accepted = [p for p in inspect.signature(fn).parameters if p not in ("shape", "rng", "dtype")]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        label = getattr(fn, "__name__", repr(fn))
+        raise ValueError(f"initializer {label} takes no argument {unknown}; it takes {accepted}")
+    bound = partial(fn, **kwargs)
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    bound.__name__ = f"{getattr(fn, '__name__', 'init')}({args})"  # type: ignore[attr-defined]
+    return bound

@@ -1,4 +1,4 @@
-"""Accuracy, and the metrics :func:`nnlib.fit` records by name.
+"""Accuracy, the confusion matrix, and the metrics :func:`nnlib.fit` records by name.
 
 Outputs are batch-first: ``out`` has one row per example, ``(N, C)`` scores
 (or probabilities) or a single column ``(N, 1)`` / ``(N,)``; targets are labels
@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 
 from .losses import BCEWithLogitsLoss, MSELoss
 
-__all__ = ["accuracy"]
+__all__ = ["accuracy", "confusion_matrix", "top_confusions"]
 
 
 def _count_correct(out: np.ndarray, y: np.ndarray, threshold: float) -> int:
@@ -60,6 +60,55 @@ def accuracy(out: ArrayLike, y: ArrayLike, from_logits: bool = False) -> float:
             f"accuracy got {len(out)} outputs and {len(y)} targets; they must match (and be > 0)"
         )
     return _count_correct(out, y, 0.0 if from_logits else 0.5) / len(out)
+
+
+def confusion_matrix(
+    y_true: ArrayLike, y_pred: ArrayLike, n_classes: int | None = None
+) -> np.ndarray:
+    """Counts of (true class, predicted class) pairs.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of int, shape (N,)
+        Class labels ``0 .. C-1``.
+    n_classes : int, optional
+        ``C``; by default one more than the largest label seen.
+
+    Returns
+    -------
+    ndarray of int64, shape (C, C)
+        Row ``i``, column ``j``: how many examples of class ``i`` were predicted
+        as ``j``. The diagonal holds the correct predictions; each row sums to
+        the number of examples of its class.
+
+    Examples
+    --------
+    >>> confusion_matrix([0, 1, 1], [0, 0, 1])
+    array([[1, 0],
+           [1, 1]])
+    """
+    y_true = np.asarray(y_true).reshape(-1).astype(np.int64)
+    y_pred = np.asarray(y_pred).reshape(-1).astype(np.int64)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}")
+    C = int(n_classes) if n_classes is not None else int(max(y_true.max(), y_pred.max())) + 1
+    if y_true.size and (
+        min(y_true.min(), y_pred.min()) < 0 or max(y_true.max(), y_pred.max()) >= C
+    ):
+        raise ValueError(f"labels must lie in 0..{C - 1} (n_classes={C})")
+    return np.bincount(y_true * C + y_pred, minlength=C * C).reshape(C, C)
+
+
+def top_confusions(cm: ArrayLike, k: int = 3) -> list[tuple[int, int, int]]:
+    """The ``k`` most frequent mistakes of a confusion matrix: ``[(true, predicted, count)]``.
+
+    Only pairs with a count above 0 are listed, largest first (ties: by true
+    class, then predicted class).
+    """
+    cm = np.asarray(cm)
+    off = [(int(cm[i, j]), i, j) for i in range(len(cm)) for j in range(len(cm)) if i != j]
+    off = sorted((c for c in off if c[0] > 0), key=lambda t: (-t[0], t[1], t[2]))
+    return [(i, j, c) for c, i, j in off[:k]]
 
 
 def _resolve_metrics(metrics: Sequence[Any], loss_fn: Any) -> list[tuple[str, Callable]]:

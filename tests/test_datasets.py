@@ -436,3 +436,17 @@ def test_convert_script_reproduces_shipped_file(tmp_path):
     np.testing.assert_array_equal(X, reference.data)
     np.testing.assert_array_equal(y, reference.target)
     np.testing.assert_array_equal(load_digits(return_images=True)[0] * 16, reference.images)
+
+
+def test_digits_split_uses_every_image_once_and_is_stratified():
+    X_train, X_val, X_test, y_train, y_val, y_test = datasets.digits_split()
+    assert (len(X_train), len(X_val), len(X_test)) == (1077, 270, 450)
+    X, y = datasets.load_digits()
+    together = np.column_stack([np.concatenate([X_train, X_val, X_test]),
+                                np.concatenate([y_train, y_val, y_test])])  # fmt: skip
+    original = np.column_stack([X, y])
+    np.testing.assert_array_equal(np.unique(together, axis=0), np.unique(original, axis=0))
+    assert len(together) == len(original)
+    for labels, n in ((y_train, 1077), (y_val, 270), (y_test, 450)):
+        share = np.bincount(labels, minlength=10) / n
+        np.testing.assert_allclose(share, np.bincount(y) / len(y), atol=0.01)

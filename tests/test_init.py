@@ -162,7 +162,7 @@ def test_bad_shape_raises(bad):
 
 
 def test_integer_dtype_rejected_for_random():
-    with pytest.raises(TypeError, match="floating"):
+    with pytest.raises(ValueError, match="floating dtype"):
         init.normal((2, 2), dtype=np.int64)
 
 
@@ -240,3 +240,20 @@ def test_get():
     assert names == sorted(names)
     assert {"he_normal", "glorot_uniform", "kaiming_uniform", "zeros", "lecun_normal"} <= set(names)
     assert "get" not in names and "calculate_gain" not in names
+
+
+def test_get_binds_keyword_arguments():
+    small = init.get("normal", std=0.01)
+    W = small((400, 300), rng=0)
+    assert W.std() == pytest.approx(0.01, rel=0.02)
+    np.testing.assert_array_equal(W, init.normal((400, 300), std=0.01, rng=0))
+    assert small.__name__ == "normal(std=0.01)"  # reads as the call in tables
+    assert np.all(init.get("constant", val=0.5)((3, 4)) == 0.5)
+    tanh = init.get("kaiming_normal", nonlinearity="tanh")((400, 300), rng=0)
+    assert tanh.std() == pytest.approx(5 / 3 / np.sqrt(400), rel=0.02)
+
+
+def test_get_refuses_a_keyword_the_initializer_does_not_take():
+    with pytest.raises(ValueError) as err:
+        init.get("normal", sd=0.01)
+    assert "['sd']" in str(err.value) and "std" in str(err.value)

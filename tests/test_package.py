@@ -24,6 +24,8 @@ CORE_MODULES = [
     "nnlib.clip",
     "nnlib.metrics",
     "nnlib.regularizers",
+    "nnlib.models",
+    "nnlib.experiments",
     "nnlib._digits",
 ]
 HEAVY = ["matplotlib", "ipywidgets", "IPython", "nbformat", "nbclient", "scipy", "sklearn"]

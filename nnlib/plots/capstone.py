@@ -1,9 +1,9 @@
 """Figures of chapter 10 (capstone): the digits classifier, regularization, learning-rate schedules.
 
 Every ``*_figure`` function returns a matplotlib ``Figure``; the numbers behind
-them come from ``nnlib.plots.capstone_runs`` (training runs), from what
-``nnlib.fit`` returned, or from :func:`confusion_matrix` (counts of true and
-predicted classes) and :func:`top_confusions` (its most frequent mistakes).
+them come from ``nnlib.experiments.playground`` (training runs), from what
+``nnlib.fit`` returned, or from ``nnlib.metrics.confusion_matrix`` (counts of true and
+predicted classes).
 Image panels (a digit is an 8x8 picture) carry a title and no axes; every
 other panel has a title and labeled axes.
 """
@@ -23,8 +23,6 @@ from ._style import PALETTE, new_figure
 from .common import loss_curve, plot_decision_boundary
 
 __all__ = [
-    "confusion_matrix",
-    "top_confusions",
     "digits_samples_figure",
     "loss_accuracy_figure",
     "confusion_matrix_figure",
@@ -56,36 +54,6 @@ def _image_grid(n: int, ncols: int, width: float, row_height: float):
 
 
 # ============================================================================ digits
-def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> np.ndarray:
-    """Counts of (true class, predicted class) pairs.
-
-    Returns
-    -------
-    ndarray of int64, shape (C, C)
-        Row ``i``, column ``j``: how many examples of class ``i`` were predicted
-        as ``j``. The diagonal holds the correct predictions; each row sums to
-        the number of examples of its class.
-    """
-    y_true = np.asarray(y_true).reshape(-1).astype(np.int64)
-    y_pred = np.asarray(y_pred).reshape(-1).astype(np.int64)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}")
-    C = int(n_classes) if n_classes is not None else int(max(y_true.max(), y_pred.max())) + 1
-    return np.bincount(y_true * C + y_pred, minlength=C * C).reshape(C, C)
-
-
-def top_confusions(cm: np.ndarray, k: int = 3) -> list[tuple[int, int, int]]:
-    """The ``k`` most frequent mistakes of a confusion matrix: ``[(true, predicted, count)]``.
-
-    Only pairs with a count above 0 are listed, largest first (ties: by true
-    class, then predicted class).
-    """
-    cm = np.asarray(cm)
-    off = [(int(cm[i, j]), i, j) for i in range(len(cm)) for j in range(len(cm)) if i != j]
-    off = sorted((c for c in off if c[0] > 0), key=lambda t: (-t[0], t[1], t[2]))
-    return [(i, j, c) for c, i, j in off[:k]]
-
-
 def digits_samples_figure(X: np.ndarray, y: np.ndarray, per_class: int = 2) -> Figure:
     """The first ``per_class`` examples of each digit, as 8x8 grey images (dark = ink)."""
     y = np.asarray(y)

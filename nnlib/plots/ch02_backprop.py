@@ -1,30 +1,24 @@
 """Chapter 2 (backpropagation): the graph figure and the cost of a gradient.
 
-``plot_computational_graph`` draws the neuron's graph (``nnlib.plots.neuron_graph``,
-defined in ``ch02_graph``) with the value of every edge above it and its
+``plot_computational_graph`` draws the neuron's graph (``nnlib.experiments.neuron_graph``)
+with the value of every edge above it and its
 gradient below; ``GraphArtists`` is the drawing itself, reused by the stepper
-app. ``measure_gradient_cost`` times one backpropagation against finite
-differences on every parameter of models of growing size, and
-``plot_gradient_cost`` draws the result.
+app. ``plot_gradient_cost`` draws what ``nnlib.experiments.measure_gradient_cost``
+measured (one backpropagation against finite differences on every parameter).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
-import numpy as np
 from matplotlib.patches import FancyArrowPatch
 
-from ..gradcheck import numerical_gradient, rel_error
+from ..experiments.backprop import ComputationGraph, Edge, GraphPass, format_value, neuron_graph
 from ._style import PALETTE, new_figure
-from .ch02_graph import ComputationGraph, Edge, GraphPass, _fmt, neuron_graph
 
 __all__ = [
     "GraphArtists",
     "plot_computational_graph",
-    "numerical_parameter_gradients",
-    "measure_gradient_cost",
     "plot_gradient_cost",
 ]
 
@@ -108,10 +102,10 @@ class GraphArtists:
         for edge in self.graph.edges:
             src = edge[0]
             self.value_text[edge].set_text(
-                f"{src} = {_fmt(p.values[src])}" if edge in shown_v else ""
+                f"{src} = {format_value(p.values[src])}" if edge in shown_v else ""
             )
             self.grad_text[edge].set_text(
-                f"∂L/∂{src} = {_fmt(p.edge_grads[edge])}" if edge in shown_g else ""
+                f"∂L/∂{src} = {format_value(p.edge_grads[edge])}" if edge in shown_g else ""
             )
             self.value_text[edge].set_fontweight("normal")
             self.grad_text[edge].set_fontweight("normal")
@@ -144,94 +138,8 @@ def plot_computational_graph(
     artists = GraphArtists(ax, graph)
     artists.show(p, values=graph.edges, grads=graph.edges if show == "both" else ())
     what = "forward pass" if show == "forward" else "forward values and backward gradients"
-    ax.set_title(f"L = (σ(w·x + b) − y)²: {what}  (L = {_fmt(p.values['L'])})")
+    ax.set_title(f"L = (σ(w·x + b) − y)²: {what}  (L = {format_value(p.values['L'])})")
     return fig
-
-
-# -- why backpropagation is efficient ------------------------------------------
-def numerical_parameter_gradients(model, loss_fn, X: np.ndarray, y: np.ndarray, h: float = 1e-6):
-    """Finite-difference gradient of the loss for every parameter of ``model``.
-
-    Uses ``nnlib.gradcheck.numerical_gradient`` on each parameter array in
-    turn: two forward passes per number.
-
-    Returns
-    -------
-    grads : list of ndarray
-        One per ``model.parameters()``, same shapes.
-    n_forward : int
-        How many forward passes it took (``2 * model.num_parameters()``).
-    """
-    count = 0
-    grads = []
-    for p in model.parameters():
-        original = p.data
-
-        def f(v: np.ndarray, p=p) -> float:
-            nonlocal count
-            count += 1
-            p.owner.params[p.name] = v  # the layer reads the nudged copy
-            return loss_fn.forward(model.forward(X), y)
-
-        try:
-            grads.append(numerical_gradient(f, original, h))
-        finally:
-            p.owner.params[p.name] = original
-    return grads, count
-
-
-def measure_gradient_cost(
-    widths: Sequence[int] = (4, 8, 16, 32, 64),
-    n_samples: int = 32,
-    repeats: int = 5,
-    rng: int = 0,
-) -> list[dict]:
-    """Time backprop against finite differences on ``2 -> H -> H -> 1`` tanh networks.
-
-    Returns one dict per width ``H``: ``parameters``, ``forward_passes`` (of the
-    finite differences), ``backprop_ms`` (best of ``repeats`` forward + backward),
-    ``numerical_ms``, ``ratio`` and ``rel_error`` (the two gradients compared).
-    """
-    from ..layers import Linear, Sequential, Tanh
-    from ..losses import MSELoss
-
-    gen = np.random.default_rng(rng)
-    X = gen.standard_normal((n_samples, 2))
-    y = np.sin(X[:, :1]) + 0.1 * gen.standard_normal((n_samples, 1))
-    rows = []
-    for H in widths:
-        model = Sequential(
-            Linear(2, H, rng=gen), Tanh(), Linear(H, H, rng=gen), Tanh(), Linear(H, 1, rng=gen)
-        )
-        loss_fn = MSELoss()
-
-        def backprop(model=model, loss_fn=loss_fn) -> None:
-            loss_fn.forward(model.forward(X), y)
-            model.backward(loss_fn.backward())
-
-        best = np.inf
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            for _ in range(10):
-                backprop()
-            best = min(best, (time.perf_counter() - t0) / 10)
-        analytic = [np.array(p.grad) for p in model.parameters()]
-        t0 = time.perf_counter()
-        numeric, n_forward = numerical_parameter_gradients(model, loss_fn, X, y)
-        t_num = time.perf_counter() - t0
-        err = max(rel_error(a, n) for a, n in zip(analytic, numeric, strict=True))
-        rows.append(
-            dict(
-                width=H,
-                parameters=model.num_parameters(),
-                forward_passes=n_forward,
-                backprop_ms=best * 1e3,
-                numerical_ms=t_num * 1e3,
-                ratio=t_num / best,
-                rel_error=err,
-            )
-        )
-    return rows
 
 
 def plot_gradient_cost(rows: Sequence[dict]):

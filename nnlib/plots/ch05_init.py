@@ -9,7 +9,7 @@
   weight gradients in the other (the app of the chapter redraws the same artists);
 * :func:`comparison_curves_figure` -- training loss per epoch of the comparison runs.
 
-The numbers behind them come from ``nnlib.plots.ch05_runs``.
+The numbers behind them come from ``nnlib.experiments.initialization``.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter
 
+from ..experiments.initialization import InitProfile, InitRun
 from ._style import CMAP_DIVERGING, PALETTE, new_figure
-from .ch05_runs import InitProfile, InitRun
 
 __all__ = [
     "INIT_COLORS",
@@ -93,7 +93,7 @@ def init_profile_figure(
     Parameters
     ----------
     profiles : mapping of label -> InitProfile
-        From :func:`nnlib.plots.init_profile`; labels like those of
+        From :func:`nnlib.experiments.init_profile`; labels like those of
         ``COMPARISON_SCHEMES`` get the chapter's colours.
     title : str
 
@@ -284,7 +284,7 @@ def layer_histograms_figure(
     Parameters
     ----------
     profile : InitProfile
-        From :func:`nnlib.plots.init_profile` (its ``activations`` and ``weight_grads``).
+        From :func:`nnlib.experiments.init_profile` (its ``activations`` and ``weight_grads``).
     title : str
 
     Returns
@@ -333,7 +333,10 @@ def comparison_curves_figure(
     results: Mapping[str, Mapping[str, InitRun]],
     title: str = "Same network, same data, same seed: only the initialization differs",
 ):
-    """Training loss per epoch of ``compare_initializers``, one panel per activation.
+    """Training loss per epoch of the chapter's comparison, one panel per activation.
+
+    ``results[activation][label]`` is an ``InitRun`` (the chapter's loop over
+    ``nnlib.fit`` builds them).
 
     A run that diverged ends with an ``x`` at its last finite loss.
 
@@ -352,7 +355,7 @@ def comparison_curves_figure(
             epochs = np.arange(1, len(loss) + 1)
             color = _color(label, i)
             # zero init and "too small" can give the very same curve: draw zero wide underneath
-            lw, alpha = (5, 0.45) if run.spec == "zeros" else (2, 1.0)
+            lw, alpha = (5, 0.45) if run.scheme == "zero" else (2, 1.0)
             if ok.any():
                 ax.semilogy(
                     epochs[ok], loss[ok], "-o", ms=3, lw=lw, alpha=alpha, color=color, label=label

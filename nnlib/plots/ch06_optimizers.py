@@ -1,8 +1,8 @@
 """Figures of chapter 6 (optimizers).
 
 Each function returns a matplotlib ``Figure``; the numbers they draw come from
-``nnlib.plots.ch06_race`` (races of the ``nnlib.optim`` optimizers on the 2-D
-surfaces of ``nnlib.plots.surfaces``, and step sizes under a constant
+``nnlib.experiments.optimizer_race`` (races of the ``nnlib.optim`` optimizers on the 2-D
+surfaces of ``nnlib.experiments.surfaces``, and step sizes under a constant
 gradient) or from ``nnlib.fit`` histories.
 """
 
@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..experiments.optimizer_race import Run
+from ..experiments.surfaces import Surface, get_surface
 from ._style import PALETTE, new_figure
 from .ch03_descent import clip_path
-from .ch06_race import Run, bias_correction_steps
 from .common import loss_curve
-from .surfaces import Surface, get_surface
 
 __all__ = [
     "OPTIMIZER_COLORS",
@@ -148,14 +148,21 @@ def race_figure(runs: Mapping[str, Run], title: str | None = None, layout: str =
 
 
 def bias_correction_figure(
-    steps: int = 1000, lr: float = 0.01, betas: tuple[float, float] = (0.9, 0.999)
+    sizes: Mapping[str, np.ndarray], lr: float, betas: tuple[float, float] = (0.9, 0.999)
 ) -> Figure:
     """Adam's step size per step, in units of ``lr``, with and without bias correction.
+
+    Parameters
+    ----------
+    sizes : mapping of label -> ndarray, shape (T,)
+        The step sizes of ``nnlib.experiments.bias_correction_steps(T, lr, betas)``.
+    lr, betas
+        The settings they were measured with (for the units and the title).
 
     The gradient is the same at every step, so a well-behaved rule steps by
     ``lr`` each time (the dotted line).
     """
-    sizes = bias_correction_steps(steps, lr, betas)
+    steps = len(next(iter(sizes.values())))
     fig, ax = new_figure(width=7.6, height=4.2)
     colors = [PALETTE[k] for k in ("vermillion", "blue", "green", "purple")]
     styles = ["-", "--", "-.", ":"]

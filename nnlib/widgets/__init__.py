@@ -1,13 +1,56 @@
-"""Interactive apps of the course (ipywidgets + matplotlib, imported only when used).
+"""Interactive apps of the course (ipywidgets + matplotlib, loaded only when imported).
 
-Each chapter's apps live in their own module (``nnlib.widgets.ch01_forward``,
-...); every public name of those modules is also reachable from here, so a
-notebook cell reads ``nnlib.widgets.NeuronApp()``.
+Every app is an :class:`App`: its controls, a ``compute`` that calls the core
+and ``nnlib.experiments``, and a ``draw`` that uses ``nnlib.plots``. Each
+chapter's apps live in their own module (``nnlib.widgets.ch01_forward``, ...);
+every public name is also reachable from here, so a notebook cell reads
+``nnlib.widgets.NeuronApp()``.
 """
 
-from .._lazy import chapter_exports
 from ._app import App
 from ._progress import ProgressBar
+from .ch01_forward import (
+    LossCompareApp,
+    NeuronApp,
+)
+from .ch02_backprop import (
+    BackpropStepperApp,
+)
+from .ch03_descent import (
+    BatchSizeApp,
+    LearningRateApp,
+)
+from .ch04_activations import (
+    ActivationExplorerApp,
+    ActivationTrainingApp,
+)
+from .ch05_init import (
+    InitializationApp,
+)
+from .ch06_optimizers import (
+    OptimizerRaceApp,
+)
+from .ch07_gradients import (
+    ClippingApp,
+    GradientFlowApp,
+)
+from .playground import (
+    PlaygroundApp,
+)
 
-__all__ = ["App", "ProgressBar"]
-__getattr__, __dir__ = chapter_exports(__name__, __path__, __all__)
+__all__ = [
+    "App",
+    "ProgressBar",
+    "NeuronApp",
+    "LossCompareApp",
+    "BackpropStepperApp",
+    "LearningRateApp",
+    "BatchSizeApp",
+    "ActivationExplorerApp",
+    "ActivationTrainingApp",
+    "InitializationApp",
+    "OptimizerRaceApp",
+    "GradientFlowApp",
+    "ClippingApp",
+    "PlaygroundApp",
+]

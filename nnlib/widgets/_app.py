@@ -25,7 +25,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from ..plots._style import to_png
+from ..plots import to_png
 
 __all__ = ["App"]
 

@@ -19,9 +19,10 @@ import numpy as np
 
 from ..activations import sigmoid
 from ..datasets import make_blobs, make_moons
+from ..experiments.decision import grid_points
 from ..losses import BCELoss, BCEWithLogitsLoss, MSELoss
-from ..plots._style import PALETTE, new_figure
-from ..plots.common import grid_points, scatter_classes, show_grid, update_scatter_classes
+from ..plots import PALETTE, new_figure
+from ..plots.common import scatter_classes, show_grid, update_scatter_classes
 from ._app import App
 
 __all__ = ["NeuronApp", "LossCompareApp"]

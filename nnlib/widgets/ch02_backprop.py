@@ -1,7 +1,7 @@
 """Chapter 2 app: step through the forward and the backward pass of a neuron's graph.
 
 ``BackpropStepperApp`` draws ``L = (sigmoid(w*x + b) - y)**2`` as a graph
-(``nnlib.plots.neuron_graph``). Step by step, the forward pass writes each
+(``nnlib.experiments.neuron_graph``). Step by step, the forward pass writes each
 edge's value, then the backward pass writes each edge's gradient, from ``L``
 back to the inputs; the line under the figure spells out the arithmetic of the
 step. Sliders for ``w`` and ``x`` change the inputs: every value and gradient
@@ -17,9 +17,9 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..plots._style import PALETTE, freeze_layout, new_figure
+from ..experiments.backprop import format_value, neuron_graph
+from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch02_backprop import GraphArtists
-from ..plots.ch02_graph import _fmt, neuron_graph
 from ._app import App
 
 __all__ = ["BackpropStepperApp"]
@@ -143,7 +143,7 @@ class BackpropStepperApp(App):
                 slope = p.grads[var]
                 ts = np.array([v0 - 1.0, v0 + 1.0])
                 tangent.set_data(ts, L0 + slope * (ts - v0))
-                ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} = {_fmt(slope)}")
+                ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} = {format_value(slope)}")
             else:
                 tangent.set_data([], [])
                 ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} not computed yet")

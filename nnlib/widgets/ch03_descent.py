@@ -18,17 +18,9 @@ import ipywidgets as widgets
 import numpy as np
 
 from ..datasets import make_line
-from ..plots._style import PALETTE, freeze_layout, new_figure
-from ..plots.ch03_descent import (
-    LOSS_FLOOR,
-    DescentRun,
-    _bowl_axes,
-    _curve_axes,
-    _line_contours,
-    clip_path,
-    line_gd_path,
-    quadratic_descent,
-)
+from ..experiments.descent import LOSS_FLOOR, DescentRun, line_gd_path, quadratic_descent
+from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots.ch03_descent import bowl_axes, clip_path, curve_axes, line_contours
 from ._app import App
 
 __all__ = ["LearningRateApp", "BatchSizeApp"]
@@ -101,12 +93,12 @@ class LearningRateApp(App):
 
     def make_figure(self):
         fig, (ax1, ax2, ax3) = new_figure(1, 3, width=12.5, height=3.9)
-        _curve_axes(ax1, self.curvature, self.lim_1d)
+        curve_axes(ax1, self.curvature, self.lim_1d)
         (self._path1,) = ax1.plot([], [], "-o", color=PALETTE["orange"], ms=4, lw=1, zorder=2)
         ax1.plot([self.w0], [0.5 * self.curvature * self.w0**2], "s", color="black", ms=6, zorder=3)
         (self._end1,) = ax1.plot([], [], "X", color=PALETTE["vermillion"], ms=12, zorder=4)
         ax1.set_title("1-D: L(w) = w²  (a = 2)")
-        _bowl_axes(ax2, self.bowl, self.lim_2d)
+        bowl_axes(ax2, self.bowl, self.lim_2d)
         (self._path2,) = ax2.plot([], [], "-o", color=PALETTE["orange"], ms=3, lw=1, zorder=2)
         ax2.plot([self.bowl_w0[0]], [self.bowl_w0[1]], "s", color="black", ms=6, zorder=3)
         (self._end2,) = ax2.plot([], [], "X", color=PALETTE["vermillion"], ms=12, zorder=4)
@@ -237,7 +229,7 @@ class BatchSizeApp(App):
 
     def make_figure(self):
         fig, (ax1, ax2) = new_figure(1, 2, width=11.0, height=4.2)
-        self._opt = _line_contours(ax1, self.X, self.y, self.slope_lim, self.intercept_lim)
+        self._opt = line_contours(ax1, self.X, self.y, self.slope_lim, self.intercept_lim)
         (self._full,) = ax1.plot(
             [], [], "-o", color=PALETTE["blue"], ms=2.5, lw=1.5, label="full batch (100)"
         )

@@ -23,20 +23,20 @@ from matplotlib.colors import to_rgb
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from ..datasets import make_circles, make_moons, make_spirals, make_xor
-from ..losses import BCEWithLogitsLoss, CrossEntropyLoss
-from ..optim import Adam
-from ..plots._style import CLASS_COLORS, PALETTE, freeze_layout, new_figure
-from ..plots.ch04_activations import (
+from ..experiments.decision import grid_points, to_probabilities
+from ..experiments.nonlinearity import (
     ACTIVATION_NAMES,
-    DISPLAY_NAMES,
-    VANISH_COLOR,
     activation_curves,
     describe_intervals,
-    make_mlp,
     vanishing_intervals,
     vanishing_mask,
 )
-from ..plots.common import grid_points, scatter_classes, to_probabilities, update_scatter_classes
+from ..losses import BCEWithLogitsLoss, CrossEntropyLoss
+from ..models import mlp
+from ..optim import Adam
+from ..plots import CLASS_COLORS, PALETTE, freeze_layout, new_figure
+from ..plots.ch04_activations import DISPLAY_NAMES, VANISH_COLOR
+from ..plots.common import scatter_classes, update_scatter_classes
 from ..training import TrainingDivergedWarning, accuracy, fit, predict
 from ._app import App
 
@@ -235,7 +235,7 @@ def _rgba(probs: np.ndarray, alpha: float = 0.6) -> np.ndarray:
 class ActivationTrainingApp(App):
     """Train a small network with the chosen activation; watch its decision regions and loss.
 
-    The network is ``make_mlp(2, [width] * layers, out, activation)`` (Xavier
+    The network is ``nnlib.mlp([2] + [width] * layers + [out], activation)`` (Xavier
     init, seed 0), trained by ``nnlib.fit`` with ``Adam(lr)`` on the full batch
     for ``epochs`` steps: ``BCEWithLogitsLoss`` for two classes (one output),
     ``CrossEntropyLoss`` for the three spiral arms (three outputs).
@@ -340,7 +340,7 @@ class ActivationTrainingApp(App):
         if dataset not in self._linear:
             X, y = self._data[dataset]
             n_out, loss_fn, target = self._problem(y)
-            model = make_mlp(2, [], n_out, rng=0)
+            model = mlp([2, n_out], rng=0)
             fit(
                 model, loss_fn, Adam(model.parameters(), lr=0.05), X, target, epochs=300, metrics=()
             )
@@ -352,7 +352,7 @@ class ActivationTrainingApp(App):
     ) -> dict[str, Any]:
         X, y = self._data[dataset]
         n_out, loss_fn, target = self._problem(y)
-        model = make_mlp(2, [int(width)] * int(layers), n_out, activation, rng=0)
+        model = mlp([2] + [int(width)] * int(layers) + [n_out], activation, rng=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TrainingDivergedWarning)
             hist = fit(

@@ -23,10 +23,12 @@ import numpy as np
 from matplotlib.ticker import NullLocator
 
 from .. import optim
+from ..datasets import load_digits, train_test_split
+from ..experiments.initialization import INIT_CHOICES, INITIALIZERS, distinct_units, init_profile
 from ..losses import CrossEntropyLoss
-from ..plots._style import PALETTE, freeze_layout, new_figure
+from ..models import mlp
+from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch05_init import COLUMN_XLABEL, HistogramColumns, column_labels, value_range
-from ..plots.ch05_runs import INIT_CHOICES, digits_task, distinct_units, init_mlp, init_profile
 from ..training import accuracy, predict, train_step
 from ._app import App
 
@@ -79,7 +81,8 @@ class InitializationApp(App):
     loss_lim = (0.1, 50.0)
 
     def __init__(self) -> None:
-        X_train, _, y_train, _ = digits_task(rng=0)
+        X, y = load_digits()
+        X_train, _, y_train, _ = train_test_split(X, y, test_size=0.3, rng=0, stratify=True)
         self.X = X_train[: self.n_train].astype(np.float32)  # (512, 64)
         self.y = y_train[: self.n_train]  # (512,)
         super().__init__()
@@ -161,16 +164,8 @@ class InitializationApp(App):
             return self._compute(init, activation, depth)
 
     def _compute(self, init: str, activation: str, depth: int) -> dict[str, Any]:
-        model = init_mlp(
-            self.X.shape[1],
-            10,
-            depth,
-            self.width,
-            activation,
-            init,
-            rng=self.seed,
-            dtype=np.float32,
-        )
+        sizes = [self.X.shape[1]] + [self.width] * depth + [10]
+        model = mlp(sizes, activation, INITIALIZERS[init], rng=self.seed, dtype=np.float32)
         prof = init_profile(model, self.X[: self.n_stats], self.y[: self.n_stats])
         relu = activation == "relu"
         lo, hi = value_range(prof.activations, quantile=0.995)

@@ -6,7 +6,7 @@
   next to its loss per step.
 
 The optimizers are the real ``nnlib.optim`` classes, each moving a 2-element
-parameter (see ``nnlib.plots.ch06_race.run_optimizer``); a few hundred
+parameter (see ``nnlib.experiments.optimizer_race.run_optimizer``); a few hundred
 steps of six optimizers cost a few tens of milliseconds.
 """
 
@@ -18,11 +18,11 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from ..plots._style import freeze_layout, new_figure
+from ..experiments.optimizer_race import OPTIMIZERS, Run, run_optimizer
+from ..experiments.surfaces import SURFACES
+from ..plots import freeze_layout, new_figure
 from ..plots.ch03_descent import clip_path
 from ..plots.ch06_optimizers import GAP_FLOOR, OPTIMIZER_COLORS, draw_surface
-from ..plots.ch06_race import OPTIMIZERS, Run, run_optimizer
-from ..plots.surfaces import SURFACES
 from ._app import App
 
 __all__ = ["OptimizerRaceApp"]

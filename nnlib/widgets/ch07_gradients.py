@@ -20,19 +20,20 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import LogLocator, NullLocator
 
-from ..plots._style import PALETTE, freeze_layout, new_figure
-from ..plots.ch07_gradients import (
+from ..experiments.gradient_flow import (
     ACTIVATIONS,
+    DEEP_NET_INITIALIZERS,
     INITS,
-    _log_limits,
-    _sine_data,
     dead_layers,
-    deep_mlp,
     digits_batch,
     layer_grad_norms,
     shrink_per_layer,
+    sine_data,
     sine_run,
 )
+from ..models import mlp
+from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots.ch07_gradients import log_limits
 from ..training import predict
 from ._app import App
 
@@ -108,7 +109,8 @@ class GradientFlowApp(App):
         return fig
 
     def compute(self, depth: int, activation: str, init: str) -> dict[str, Any]:
-        model = deep_mlp(int(depth), self.width, self.X.shape[1], 10, activation, init, rng=0)
+        sizes = [self.X.shape[1]] + [self.width] * (int(depth) - 1) + [10]
+        model = mlp(sizes, activation, DEEP_NET_INITIALIZERS[init], rng=0)
         norms = layer_grad_norms(model, self.X, self.y)
         return {
             "depth": int(depth),
@@ -121,7 +123,7 @@ class GradientFlowApp(App):
 
     def draw(self, result: dict[str, Any]) -> None:
         norms, depth = result["norms"], result["depth"]
-        lo, hi = _log_limits(norms)
+        lo, hi = log_limits(norms)
         for i, bar in enumerate(self._bars):
             visible = i < depth
             bar.set_visible(visible)
@@ -174,7 +176,7 @@ class ClippingApp(App):
     norm_limits = (1e-2, 1e8)
 
     def __init__(self) -> None:
-        self.X, self.y = _sine_data()
+        self.X, self.y = sine_data()
         self.grid = np.linspace(self.X.min(), self.X.max(), 150).reshape(-1, 1)  # (150, 1)
         super().__init__()
 

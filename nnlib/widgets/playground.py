@@ -15,7 +15,7 @@ points (circles) and the test points (triangles), and the training and test
 loss per epoch; the status line reports the epoch, the losses and accuracies.
 
 Unlike the other apps, a slider does not "compute a result": it resets the
-run. ``compute`` therefore builds a :class:`~nnlib.plots.capstone_runs.PlaygroundRun`
+run. ``compute`` therefore builds a :class:`~nnlib.experiments.playground.PlaygroundRun`
 and the buttons train it and redraw.
 """
 
@@ -28,14 +28,14 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import NullFormatter
 
-from ..plots._style import PALETTE, freeze_layout, new_figure, to_png
-from ..plots.capstone_runs import (
+from ..experiments.playground import (
     PLAYGROUND_ACTIVATIONS,
     PLAYGROUND_DATASETS,
     PLAYGROUND_INITS,
     PLAYGROUND_OPTIMIZERS,
     PlaygroundRun,
 )
+from ..plots import PALETTE, freeze_layout, new_figure, to_png
 from ..plots.common import scatter_classes, show_grid, update_scatter_classes
 from ._app import App
 

@@ -8,23 +8,23 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnlib import plots, widgets
+import nnlib
+from nnlib import datasets, experiments, metrics, plots, widgets
 from nnlib.datasets import load_digits
-from nnlib.layers import Dropout, Linear
-from nnlib.losses import L1, L2, BCEWithLogitsLoss
-from nnlib.optim import SGD, Adam, CosineAnnealingLR, StepLR
-from nnlib.plots import capstone_runs
-from nnlib.plots.capstone import confusion_matrix, top_confusions
-from nnlib.plots.capstone_runs import (
+from nnlib.experiments import playground as playground_module
+from nnlib.experiments.playground import (
     PLAYGROUND_DATASETS,
     PlaygroundRun,
-    build_mlp,
-    digits_split,
     playground_data,
     train_digits,
 )
+from nnlib.layers import Dropout, Linear
+from nnlib.losses import L1, L2, BCEWithLogitsLoss
+from nnlib.optim import SGD, Adam, CosineAnnealingLR, StepLR
 from nnlib.training import History, fit, predict
 from nnlib.widgets.playground import DEFAULTS, PlaygroundApp
+
+from .drawn import texts
 
 
 def text(html: str) -> str:
@@ -73,18 +73,6 @@ def test_playground_data_rejects_unknown_names():
         playground_data("swirls")
 
 
-def test_build_mlp_layers_dropout_and_output():
-    net = build_mlp(2, [8, 4], 1, activation="tanh", dropout=0.3, rng=0)
-    kinds = [type(layer).__name__ for layer in net]
-    assert kinds == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout", "Linear"]
-    assert all(layer.p == 0.3 for layer in net if isinstance(layer, Dropout))
-    assert net.forward(np.zeros((5, 2))).shape == (5, 1)
-    linear = build_mlp(2, [], 1)
-    assert len(linear) == 1 and isinstance(linear[0], Linear)
-    a, b = build_mlp(3, [5], 2, rng=1), build_mlp(3, [5], 2, rng=1)
-    np.testing.assert_array_equal(a[0].params["W"], b[0].params["W"])
-
-
 # ============================================================================ playground run
 def test_playground_run_starts_at_epoch_zero_with_evaluation_mode_losses():
     run = PlaygroundRun(dropout=0.3)
@@ -121,13 +109,13 @@ def test_zero_initialization_leaves_the_loss_at_ln2():
 
 def test_l2_reaches_fit_and_shrinks_the_weights(monkeypatch):
     seen = {}
-    real_fit = capstone_runs.fit
+    real_fit = playground_module.fit
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr(capstone_runs, "fit", spy)
+    monkeypatch.setattr(playground_module, "fit", spy)
     plain, decayed = PlaygroundRun(), PlaygroundRun(l2=0.03)
     plain.train(40)
     decayed.train(40)
@@ -167,20 +155,6 @@ def test_settings_accept_display_names_and_library_names():
 
 
 # ============================================================================ digits
-def test_digits_split_uses_every_image_once_and_is_stratified():
-    X_train, X_val, X_test, y_train, y_val, y_test = digits_split()
-    assert (len(X_train), len(X_val), len(X_test)) == (1077, 270, 450)
-    X, y = load_digits()
-    together = np.column_stack([np.concatenate([X_train, X_val, X_test]),
-                                np.concatenate([y_train, y_val, y_test])])  # fmt: skip
-    original = np.column_stack([X, y])
-    np.testing.assert_array_equal(np.unique(together, axis=0), np.unique(original, axis=0))
-    assert len(together) == len(original)
-    for labels, n in ((y_train, 1077), (y_val, 270), (y_test, 450)):
-        share = np.bincount(labels, minlength=10) / n
-        np.testing.assert_allclose(share, np.bincount(y) / len(y), atol=0.01)
-
-
 def test_a_small_digits_network_trains_fast_to_high_accuracy():
     _, history, test_acc = train_digits(hidden=(32,), epochs=15, lr=1e-2)
     assert isinstance(history, History) and len(history.epoch) == 15
@@ -194,20 +168,11 @@ def test_the_chapter_recipe_reaches_95_percent():
     assert test_acc >= 0.95
 
 
-def test_confusion_matrix_counts_pairs():
-    cm = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 0, 0], n_classes=3)
-    np.testing.assert_array_equal(cm, [[1, 1, 0], [0, 1, 0], [2, 0, 1]])
-    assert cm.sum(axis=1).tolist() == [2, 1, 3]
-    assert top_confusions(cm, k=5) == [(2, 0, 2), (0, 1, 1)]
-    with pytest.raises(ValueError):
-        confusion_matrix([0, 1], [0])
-
-
 # ============================================================================ figures
 @pytest.fixture(scope="module")
 def digits_run():
     model, history, _ = train_digits(hidden=(32,), epochs=6, lr=1e-2)
-    X_train, X_val, X_test, y_train, y_val, y_test = digits_split()
+    X_train, X_val, X_test, y_train, y_val, y_test = datasets.digits_split()
     y_pred = predict(model, X_test).argmax(axis=1)
     return history, X_test, y_test, y_pred
 
@@ -234,7 +199,7 @@ def test_loss_accuracy_figure_draws_the_history(digits_run):
 
 def test_confusion_matrix_figure_writes_every_nonzero_count(digits_run):
     _, _, y_test, y_pred = digits_run
-    cm = confusion_matrix(y_test, y_pred, 10)
+    cm = metrics.confusion_matrix(y_test, y_pred, 10)
     fig = plots.confusion_matrix_figure(cm)
     assert_titled_and_labeled(fig)
     ax = fig.axes[0]
@@ -269,7 +234,7 @@ def small_nets():
     y, yn = y.reshape(-1, 1).astype(float), yn.reshape(-1, 1).astype(float)
     nets = {}
     for name, reg in (("none", None), ("L1", L1(0.003)), ("L2", L2(0.01))):
-        net = build_mlp(2, [16, 16], 1, rng=0)
+        net = nnlib.mlp([2, 16, 16, 1], "relu", "he_normal", rng=0)
         fit(net, BCEWithLogitsLoss(), Adam(net.parameters(), lr=0.01), X, y, epochs=150,
             regularizer=reg, rng=0)  # fmt: skip
         nets[name] = net
@@ -379,13 +344,13 @@ def test_changing_a_setting_resets_and_redraws(app):
 
 def test_dropout_and_l2_settings_reach_the_model_and_fit(app, monkeypatch):
     seen = {}
-    real_fit = capstone_runs.fit
+    real_fit = playground_module.fit
 
     def spy(*args, **kwargs):
         seen.update(kwargs)
         return real_fit(*args, **kwargs)
 
-    monkeypatch.setattr(capstone_runs, "fit", spy)
+    monkeypatch.setattr(playground_module, "fit", spy)
     app.set(l2=0.01, dropout=0.2, layers=3)
     drops = [layer for layer in app.run.model if isinstance(layer, Dropout)]
     assert len(drops) == 3 and all(d.p == 0.2 for d in drops)
@@ -408,7 +373,7 @@ def test_diverged_run_says_so(app):
     app.controls["train"].click()
     assert app.result["diverged"]
     assert "diverged" in text(app.status.value) or "stopped" in text(app.status.value)
-    assert app._note.get_text() == "training diverged: press Reset"
+    assert "training diverged: press Reset" in texts(app.fig)
     epoch = app.result["epoch"]
     app.controls["train"].click()
     assert app.result["epoch"] == epoch
@@ -447,4 +412,4 @@ def test_bench_settings_and_actions(app):
 
 def test_app_is_reachable_from_the_widgets_package():
     assert widgets.PlaygroundApp is PlaygroundApp
-    assert plots.PlaygroundRun is PlaygroundRun
+    assert experiments.PlaygroundRun is PlaygroundRun

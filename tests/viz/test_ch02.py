@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnlib import plots, widgets
+from nnlib import experiments, plots, widgets
 from nnlib.layers import Linear, Sequential, Tanh
 from nnlib.losses import MSELoss
 
@@ -32,14 +32,14 @@ def shown(texts) -> dict:
 
 # -- the graph ---------------------------------------------------------------------
 def test_graph_forward_matches_the_formula():
-    p = plots.neuron_graph().run(**INPUTS)
+    p = experiments.neuron_graph().run(**INPUTS)
     a = 1 / (1 + np.exp(-(0.8 * 1.5 - 0.5)))
     assert p.values["a"] == pytest.approx(a)
     assert p.values["L"] == pytest.approx((a - 1.0) ** 2)
 
 
 def test_graph_backward_equals_finite_differences_for_every_node():
-    g = plots.neuron_graph()
+    g = experiments.neuron_graph()
     for inputs in (INPUTS, dict(x=-2.0, w=0.3, b=1.0, y=0.0)):
         p = g.run(**inputs)
         numeric = g.numerical_gradients(**inputs)
@@ -48,7 +48,7 @@ def test_graph_backward_equals_finite_differences_for_every_node():
 
 
 def test_graph_local_gradients_and_chain_rule():
-    g = plots.neuron_graph()
+    g = experiments.neuron_graph()
     p = g.run(**INPUTS)
     a = p.values["a"]
     assert p.local[("u", "z")] == 1.0 and p.local[("y", "e")] == -1.0
@@ -59,19 +59,23 @@ def test_graph_local_gradients_and_chain_rule():
 
 def test_graph_adds_the_gradients_of_a_reused_node():
     # L = x * x: x feeds the same node twice, so dL/dx = 2x
-    g = plots.ComputationGraph([plots.GraphNode("x"), plots.GraphNode("L", "mul", ("x", "x"))], "L")
+    g = experiments.ComputationGraph(
+        [experiments.GraphNode("x"), experiments.GraphNode("L", "mul", ("x", "x"))], "L"
+    )
     assert g.run(x=3.0).grads["x"] == pytest.approx(6.0)
 
 
 def test_graph_refuses_missing_inputs_and_unknown_ops():
     with pytest.raises(ValueError, match="missing inputs"):
-        plots.neuron_graph().forward(x=1.0)
+        experiments.neuron_graph().forward(x=1.0)
     with pytest.raises(ValueError, match="unknown op"):
-        plots.ComputationGraph([plots.GraphNode("x"), plots.GraphNode("L", "cube", ("x",))], "L")
+        experiments.ComputationGraph(
+            [experiments.GraphNode("x"), experiments.GraphNode("L", "cube", ("x",))], "L"
+        )
 
 
 def test_messages_spell_out_the_chain_rule():
-    g = plots.neuron_graph()
+    g = experiments.neuron_graph()
     p = g.run(**INPUTS)
     assert g.forward_message(("b", "z"), p) == "input b = -0.500"
     assert g.forward_message(("z", "a"), p) == "z = u + b = 1.200 + (-0.500) = 0.700"
@@ -103,7 +107,7 @@ def test_numerical_parameter_gradients_match_backprop_and_count_forward_passes()
     loss = MSELoss()
     W0 = model[0].params["W"]
     before = W0.copy()
-    grads, n_forward = plots.numerical_parameter_gradients(model, loss, X, y)
+    grads, n_forward = experiments.numerical_parameter_gradients(model, loss, X, y)
     assert n_forward == 2 * model.num_parameters() == 26
     assert model[0].params["W"] is W0 and np.array_equal(W0, before)  # restored
     loss.forward(model.forward(X), y)
@@ -114,7 +118,7 @@ def test_numerical_parameter_gradients_match_backprop_and_count_forward_passes()
 
 
 def test_measure_gradient_cost_rows_and_figure():
-    rows = plots.measure_gradient_cost(widths=(2, 6), n_samples=8, repeats=1)
+    rows = experiments.measure_gradient_cost(widths=(2, 6), n_samples=8, repeats=1)
     assert [r["parameters"] for r in rows] == [2 * 2 + 2 + 2 * 2 + 2 + 2 + 1, 12 + 6 + 36 + 6 + 7]
     for r in rows:
         assert r["forward_passes"] == 2 * r["parameters"]

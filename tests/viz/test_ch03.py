@@ -8,18 +8,21 @@ from matplotlib.figure import Figure
 
 from nnlib import plots, widgets
 from nnlib.datasets import make_line
-from nnlib.layers import Linear
-from nnlib.losses import MSELoss
-from nnlib.optim import SGD
-from nnlib.plots.ch03_descent import (
-    clip_path,
+from nnlib.experiments.descent import (
     line_gd_path,
     line_loss_grid,
     line_minimum,
     minibatch_gradients,
     quadratic_descent,
 )
+from nnlib.layers import Linear
+from nnlib.losses import MSELoss
+from nnlib.optim import SGD
+from nnlib.plots.ch03_descent import clip_path
 from nnlib.training import fit
+
+from .drawn import all_xy, drawn_lines, texts
+from .drawn import line as labelled_line
 
 
 @pytest.fixture(scope="module")
@@ -248,12 +251,13 @@ def test_lr_app_diverges_above_two_over_a(lr_app):
     status = text(lr_app.status.value)
     assert "diverged" in status and "above the limit 2/a = 1" in status
     assert r["curve_verdict"][0] == "diverged" and r["curve"].diverged
-    assert lr_app._note.get_text() == "diverged"
+    curve_ax, bowl_ax, loss_ax = lr_app.fig.axes[:3]
+    assert "diverged" in texts(lr_app.fig)
     # the drawing is cut at the panels' edges, the loss curve at max_loss
-    assert np.all(np.abs(lr_app._path1.get_xdata()) <= lr_app.lim_1d)
-    assert np.all(np.abs(lr_app._path2.get_xydata()) <= lr_app.lim_2d)
-    assert np.max(lr_app._loss1.get_ydata()) <= lr_app.max_loss
-    assert len(lr_app._end1.get_xdata()) == 1  # the X marker where it left
+    assert np.all(np.abs(all_xy(curve_ax)[:, 0]) <= lr_app.lim_1d)
+    assert np.all(np.abs(all_xy(bowl_ax)) <= lr_app.lim_2d)
+    assert np.max(all_xy(loss_ax)[:, 1]) <= lr_app.max_loss
+    assert len(drawn_lines(curve_ax, marker="X")) == 1  # the X marker where it left
 
 
 def test_lr_app_just_above_the_limit_still_diverges(lr_app):
@@ -270,7 +274,7 @@ def test_lr_app_small_lr_converges_slowly(lr_app):
     assert small_loss > 1e6 * good["curve"].loss[-1]
     assert small["curve_verdict"][0] == "slow" and good["curve_verdict"][0] == "converged"
     assert "diverged" not in text(lr_app.status.value)
-    assert lr_app._note.get_text() == ""
+    assert "diverged" not in texts(lr_app.fig)
 
 
 def test_lr_app_oscillating_but_converging(lr_app):
@@ -283,8 +287,9 @@ def test_lr_app_redraws_and_counts_steps(lr_app):
     before = lr_app.image.value
     r = lr_app.set(lr=0.2, steps=15)
     assert lr_app.image.value != before
-    assert len(lr_app._loss1.get_xdata()) == 16 and len(r["bowl"].path) == 16
-    assert "lr = 0.2" in lr_app._ax3.get_title()
+    loss_ax = lr_app.fig.axes[2]
+    assert len(labelled_line(loss_ax, "1-D curve").get_xdata()) == 16 and len(r["bowl"].path) == 16
+    assert "lr = 0.2" in loss_ax.get_title()
 
 
 def test_lr_app_slider_is_log_scale():
@@ -304,7 +309,9 @@ def test_bs_app_full_batch_equals_gd(bs_app):
     r = bs_app.set(batch_size=100, lr=0.1, steps=60, seed=3)
     np.testing.assert_array_equal(r["mini_path"], r["full_path"])
     assert r["deviation"] == 0.0
-    np.testing.assert_array_equal(bs_app._mini.get_xydata(), bs_app._full.get_xydata())
+    paths = bs_app.fig.axes[0]
+    mini = labelled_line(paths, "batch of 100").get_xydata()
+    np.testing.assert_array_equal(mini, labelled_line(paths, "full batch (100)").get_xydata())
     assert "on average 0 away" in text(bs_app.status.value)
 
 
@@ -315,7 +322,7 @@ def test_bs_app_smaller_batches_are_noisier(bs_app):
         dev[B], length[B] = r["deviation"], r["mini_length"]
         assert r["examples_seen"] == 100 * B
         assert f"batch of {B}" in text(bs_app.status.value)
-        assert bs_app._mini.get_label() == f"batch of {B}"
+        assert f"batch of {B}" in texts(bs_app.fig)  # the legend names the batch size
     assert dev[1] > dev[10] > dev[50] > 0
     assert length[1] > length[10] > length[50] > r["full_length"]
 
@@ -324,10 +331,10 @@ def test_bs_app_divergence_is_reported(bs_app):
     r = bs_app.set(batch_size=10, lr=1.2, steps=100, seed=0)
     assert r["full_diverged"] and r["mini_diverged"]
     assert "both runs diverged" in text(bs_app.status.value)
-    assert bs_app._note.get_text() == "diverged"
-    assert np.max(bs_app._loss_full.get_ydata()) <= bs_app.loss_top
+    assert "diverged" in texts(bs_app.fig)
+    assert np.max(all_xy(bs_app.fig.axes[1])[:, 1]) <= bs_app.loss_top
     r = bs_app.set(batch_size=10, lr=0.1)
-    assert not r["mini_diverged"] and bs_app._note.get_text() == ""
+    assert not r["mini_diverged"] and "diverged" not in texts(bs_app.fig)
 
 
 def test_bs_app_sliders_wait_for_release(bs_app):

@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+import nnlib
 from nnlib import plots, widgets
 from nnlib.activations import Identity, LeakyReLU, ReLU
 from nnlib.datasets import make_moons
-from nnlib.layers import Linear, Sequential
-from nnlib.losses import BCEWithLogitsLoss
-from nnlib.optim import SGD, Adam
-from nnlib.plots.ch04_activations import (
+from nnlib.experiments.nonlinearity import (
     ACTIVATION_NAMES,
     DeadUnitCounter,
     activation_curves,
@@ -20,10 +18,12 @@ from nnlib.plots.ch04_activations import (
     count_dead_units,
     dead_unit_masks,
     describe_intervals,
-    make_mlp,
     vanishing_intervals,
     vanishing_mask,
 )
+from nnlib.layers import Linear, Sequential
+from nnlib.losses import BCEWithLogitsLoss
+from nnlib.optim import SGD, Adam
 from nnlib.training import fit
 from nnlib.widgets.ch04_activations import SAMPLE_POINTS, training_data
 
@@ -118,15 +118,6 @@ def test_collapse_linear_refuses_a_nonlinear_network():
         collapse_linear(Sequential(Linear(2, 3, rng=0), ReLU(), Linear(3, 1, rng=1)))
 
 
-def test_make_mlp_layers_and_seeding():
-    m = make_mlp(2, [8, 4], 3, "tanh", rng=0)
-    assert [type(layer).__name__ for layer in m] == ["Linear", "Tanh", "Linear", "Tanh", "Linear"]
-    assert m[4].out_features == 3
-    again = make_mlp(2, [8, 4], 3, "tanh", rng=0)
-    np.testing.assert_array_equal(m[0].params["W"], again[0].params["W"])
-    assert len(make_mlp(2, [], 1)) == 1
-
-
 # ============================================================================ dead units
 def test_count_dead_units_counts_units_off_for_every_row():
     X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -146,7 +137,7 @@ def test_dead_relu_units_stay_dead_and_leaky_units_recover():
     counters = {}
     models = {}
     for act in ("relu", "leaky_relu"):
-        model = make_mlp(2, [16], 1, act, rng=0, init="he_normal")
+        model = nnlib.mlp([2, 16, 1], act, "he_normal", rng=0, output_init="xavier_uniform")
         model[0].params["b"][:] = -2.0
         counter = DeadUnitCounter(X)
         fit(model, BCEWithLogitsLoss(), Adam(model.parameters(), lr=0.05), X, Y, epochs=150,
@@ -163,7 +154,7 @@ def test_dead_relu_units_stay_dead_and_leaky_units_recover():
 
 def test_dead_unit_counter_with_a_huge_learning_rate():
     X, y = make_moons(200, noise=0.15, rng=0)
-    model = make_mlp(2, [32], 1, "relu", rng=0, init="he_normal")
+    model = nnlib.mlp([2, 32, 1], "relu", "he_normal", rng=0, output_init="xavier_uniform")
     counter = DeadUnitCounter(X)
     fit(model, BCEWithLogitsLoss(), SGD(model.parameters(), lr=10.0), X,
         y.reshape(-1, 1).astype(float), epochs=10, callbacks=[counter])  # fmt: skip
@@ -264,7 +255,7 @@ def test_explorer_shading_follows_the_mask(explorer):
     def shaded_width(result):
         """Total z-width of the grey band on the derivative panel."""
         width = 0.0
-        for path in explorer._shades[1].get_paths():
+        for path in (p for band in explorer.ax_d.collections for p in band.get_paths()):
             xs = path.vertices[:, 0]
             width += xs.max() - xs.min()
         return width

@@ -4,11 +4,11 @@ import re
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
 from nnlib import optim, plots, widgets
-from nnlib.module import Module
-from nnlib.plots.ch06_race import (
+from nnlib.experiments.optimizer_race import (
     OPTIMIZERS,
     PointModule,
     UncorrectedAdam,
@@ -20,8 +20,12 @@ from nnlib.plots.ch06_race import (
     run_optimizer,
     tune_lrs,
 )
-from nnlib.plots.surfaces import SURFACES, get_surface, rosenbrock, saddle, valley
+from nnlib.experiments.surfaces import SURFACES, get_surface, rosenbrock, saddle, valley
+from nnlib.module import Module
+from nnlib.plots.ch06_optimizers import OPTIMIZER_COLORS
 from nnlib.widgets.ch06_optimizers import TOGGLES
+
+from .drawn import drawn_lines, texts
 
 # A learning rate at which every optimizer makes steady progress on the valley.
 VALLEY_LR = {"GD": 0.5, "Momentum": 0.1, "Nesterov": 0.1, "Adagrad": 0.5, "RMSprop": 0.05,
@@ -254,7 +258,7 @@ def test_race_figure_panels_one_per_optimizer():
 
 
 def test_bias_correction_figure_has_the_four_variants():
-    fig = plots.bias_correction_figure(steps=100)
+    fig = plots.bias_correction_figure(bias_correction_steps(steps=100, lr=0.01), lr=0.01)
     assert_titled_and_labeled(fig)
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert sum(lab in labels for lab in bias_correction_steps(steps=2)) == 4
@@ -280,8 +284,15 @@ def app():
     return widgets.OptimizerRaceApp()
 
 
+def path_lines(app, name, marker="o"):
+    """The lines drawn in ``name``'s colour on the surface panel (path: "o", end: "X")."""
+    color = to_hex(OPTIMIZER_COLORS[name])
+    surface = app.fig.axes[0]
+    return [ln for ln in drawn_lines(surface, marker) if to_hex(ln.get_color()) == color]
+
+
 def visible_paths(app):
-    return {n for n, line in app._paths.items() if len(line.get_xdata()) > 0}
+    return {n for n in OPTIMIZERS if path_lines(app, n)}
 
 
 def test_app_defaults_draw_the_chosen_optimizers(app):
@@ -297,9 +308,7 @@ def test_toggling_an_optimizer_off_removes_its_trajectory(app):
     result = app.set(show_adam=False)
     assert "Adam" not in result["runs"]
     assert "Adam" not in visible_paths(app)
-    assert len(app._curves["Adam"].get_xdata()) == 0
-    legend = [t.get_text() for t in app._ax2.get_legend().get_texts()]
-    assert not any(t.startswith("Adam") for t in legend)
+    assert not any(t.startswith("Adam") for t in texts(app.fig))  # no loss curve, no legend
     assert "<b>Adam</b>" not in app.status.value
     app.set(show_adam=True)
     assert "Adam" in visible_paths(app)
@@ -317,8 +326,8 @@ def test_lr_slider_changes_the_trajectories(app):
     after = app.set(lr=0.2)["runs"]
     for name, path in before.items():
         assert not np.array_equal(path, after[name].path), name
-    x, _ = app._paths["GD"].get_data()
-    np.testing.assert_allclose(x, after["GD"].path[:, 0])
+    (gd,) = path_lines(app, "GD")
+    np.testing.assert_allclose(gd.get_xdata(), after["GD"].path[:, 0])
 
 
 def test_momentum_and_betas_sliders_reach_their_optimizers(app):
@@ -345,23 +354,22 @@ def test_surface_dropdown_switches_contours_and_start(app):
     assert result["surface"] is rosenbrock
     for r in result["runs"].values():
         np.testing.assert_array_equal(r.path[0], rosenbrock.start)
-    shown = [n for n, arts in app._surface_artists.items() if arts[0].get_visible()]
-    assert shown == ["rosenbrock"]
-    assert app._ax1.get_xlim() == rosenbrock.xlim
-    assert "Rosenbrock" in app._ax1.get_title()
+    surface = app.fig.axes[0]
+    assert surface.get_xlim() == rosenbrock.xlim
+    assert "Rosenbrock" in surface.get_title()
 
 
 def test_divergence_is_reported(app):
     app.set(surface="rosenbrock", lr=0.5)
     assert app.result["runs"]["GD"].diverged
     assert "GD diverged" in text(app.status.value)
-    assert len(app._ends["GD"].get_xdata()) == 1  # an X where the path leaves the window
+    assert len(path_lines(app, "GD", marker="X")) == 1  # an X where the path leaves the window
 
 
 def test_steps_slider_sets_the_run_length(app):
     result = app.set(steps=50)
     assert all(len(r.path) == 51 for r in result["runs"].values() if not r.diverged)
-    assert app._ax2.get_xlim() == (0.0, 50.0)
+    assert app.fig.axes[1].get_xlim() == (0.0, 50.0)
 
 
 def test_bench_settings_are_valid_controls(app):

@@ -8,23 +8,25 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from nnlib import diagnostics, plots, widgets
-from nnlib.activations import ReLU, Sigmoid
+import nnlib
+from nnlib import diagnostics, experiments, plots, widgets
+from nnlib.activations import Sigmoid
 from nnlib.datasets import make_sine
-from nnlib.layers import Linear
-from nnlib.losses import CrossEntropyLoss, MSELoss
-from nnlib.optim import SGD
-from nnlib.plots.ch07_gradients import (
+from nnlib.experiments.gradient_flow import (
+    DEEP_NET_INITIALIZERS,
     activation_slopes,
     dead_layers,
-    deep_mlp,
     digits_batch,
-    get_init,
     layer_grad_norms,
     shrink_per_layer,
     sine_run,
 )
+from nnlib.losses import CrossEntropyLoss, MSELoss
+from nnlib.optim import SGD
 from nnlib.training import fit
+
+from .drawn import drawn_lines
+from .drawn import line as labelled_line
 
 
 @pytest.fixture(scope="module")
@@ -54,35 +56,20 @@ def assert_titled_and_labeled(fig: Figure) -> None:
 
 
 # ----------------------------------------------------------------------------- networks
-@pytest.mark.parametrize("depth", [1, 2, 7])
-def test_deep_mlp_has_depth_linear_layers_and_an_activation_between(depth):
-    model = deep_mlp(depth, width=8, n_in=5, n_out=3, activation="relu", init="he_normal")
-    linears = [layer for layer in model if isinstance(layer, Linear)]
-    assert len(linears) == depth
-    assert len(model) == 2 * depth - 1
-    assert all(isinstance(model[i], ReLU) for i in range(1, len(model), 2))
-    assert linears[0].params["W"].shape == (5, 8 if depth > 1 else 3)
-    assert linears[-1].params["W"].shape == ((8 if depth > 1 else 5), 3)
+def deep_mlp(
+    depth, width=64, n_in=64, n_out=10, activation="sigmoid", init="xavier_uniform", rng=0
+):
+    """The chapter's deep nets: ``depth`` Linear layers built by ``nnlib.mlp``."""
+    sizes = [n_in] + [width] * (depth - 1) + [n_out]
+    return nnlib.mlp(sizes, activation, DEEP_NET_INITIALIZERS.get(init, init), rng=rng)
 
 
-def test_deep_mlp_is_reproducible_and_rejects_a_bad_depth():
-    a, b = deep_mlp(4, rng=3), deep_mlp(4, rng=3)
-    for p, q in zip(a.parameters(), b.parameters(), strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
-    with pytest.raises(ValueError, match="depth"):
-        deep_mlp(0)
-
-
-def test_get_init_knows_the_two_plain_normals_and_every_nnlib_name():
+def test_the_apps_plain_normals_have_the_stds_their_labels_promise():
     rng = np.random.default_rng(0)
-    small = get_init("small_normal")((400, 400), rng=rng)
-    large = get_init("large_normal")((400, 400), rng=rng)
+    small = DEEP_NET_INITIALIZERS["small_normal"]((400, 400), rng=rng)
+    large = DEEP_NET_INITIALIZERS["large_normal"]((400, 400), rng=rng)
     assert small.std() == pytest.approx(0.01, rel=0.02)
     assert large.std() == pytest.approx(1.0, rel=0.02)
-    he = get_init("he_normal")((400, 100), rng=rng)
-    assert he.std() == pytest.approx(math.sqrt(2 / 400), rel=0.03)
-    with pytest.raises(ValueError, match="valid names"):
-        get_init("nonsense")
 
 
 # ----------------------------------------------------------------------------- gradient flow
@@ -251,10 +238,11 @@ def test_gradient_flow_app_relu_he_is_level(flow_app):
 def test_gradient_flow_app_depth_changes_the_number_of_bars(flow_app, depth):
     r = flow_app.set(depth=depth, activation="sigmoid", init="xavier_uniform")
     assert flow_app.visible_bars() == depth == len(r["norms"])
-    lo = flow_app._ax.get_ylim()[0]
-    tops = [bar.get_y() + bar.get_height() for bar in flow_app._bars[:depth]]
+    ax = flow_app.fig.axes[0]
+    lo = ax.get_ylim()[0]
+    tops = [bar.get_y() + bar.get_height() for bar in ax.patches if bar.get_visible()]
     np.testing.assert_allclose(tops, np.maximum(r["norms"], lo), rtol=1e-9)
-    assert f"{depth} layers" in flow_app._ax.get_title()
+    assert f"{depth} layers" in ax.get_title()
 
 
 def test_gradient_flow_app_flags_huge_and_tiny_gradients(flow_app):
@@ -266,7 +254,7 @@ def test_gradient_flow_app_flags_huge_and_tiny_gradients(flow_app):
 
 def test_gradient_flow_app_controls(flow_app):
     assert set(flow_app.controls) == {"depth", "activation", "init"}
-    assert flow_app.controls["activation"].value in plots.ch07_gradients.ACTIVATIONS
+    assert flow_app.controls["activation"].value in experiments.ACTIVATIONS
     assert len(list(flow_app.bench_settings())) >= 3
 
 
@@ -280,9 +268,11 @@ def test_clipping_app_without_clipping_diverges(clip_app):
     assert r["diverged"] and r["verdict"] == "diverged"
     status = text(clip_app.status.value)
     assert status.startswith("diverged") and "Training stopped at epoch" in status
-    assert clip_app._loss_x.get_visible() and not clip_app._fit.get_visible()
+    loss_ax, norm_ax, fit_ax = clip_app.fig.axes[:3]
+    assert drawn_lines(loss_ax, marker="X")  # an X where the loss left the axes
+    assert not labelled_line(fit_ax, "network after training").get_visible()
     assert clip_app.controls["threshold"].disabled
-    assert not clip_app._thr.get_visible()
+    assert not labelled_line(norm_ax, "threshold (clip by norm)").get_visible()
 
 
 @pytest.mark.parametrize("mode", ["norm", "value"])
@@ -293,19 +283,25 @@ def test_clipping_app_small_threshold_keeps_the_run_finite(clip_app, mode, thres
     assert np.all(np.isfinite(r["loss"])) and r["loss"][-1] < r["loss"][0]
     status = text(clip_app.status.value)
     assert status.startswith("finite") and "diverged" not in status
-    assert not clip_app._loss_x.get_visible() and clip_app._fit.get_visible()
-    assert clip_app._thr.get_visible() == (mode == "norm")
+    loss_ax, norm_ax, fit_ax = clip_app.fig.axes[:3]
+    assert not drawn_lines(loss_ax, marker="X")
+    assert labelled_line(fit_ax, "network after training").get_visible()
+    assert labelled_line(norm_ax, "threshold (clip by norm)").get_visible() == (mode == "norm")
     assert not clip_app.controls["threshold"].disabled
 
 
 def test_clipping_app_draws_the_loss_and_the_norm_before_clipping(clip_app):
     r = clip_app.set(mode="norm", threshold=1.0, lr=0.01)
-    np.testing.assert_allclose(clip_app._loss.get_ydata(), r["loss"])
-    np.testing.assert_allclose(clip_app._norm.get_ydata(), r["grad_norm"])
+    loss_ax, norm_ax = clip_app.fig.axes[:2]
+    (loss_line,) = drawn_lines(loss_ax)
+    np.testing.assert_allclose(loss_line.get_ydata(), r["loss"])
+    norm_line = labelled_line(norm_ax, "gradient norm (before clipping)")
+    np.testing.assert_allclose(norm_line.get_ydata(), r["grad_norm"])
     assert r["grad_norm"].max() > 1.0  # the norm is recorded before clipping
     assert r["clipped_steps"] == int(np.sum(r["grad_norm"] > 1.0))
     assert r["loss"][-1] < 0.05
-    np.testing.assert_allclose(clip_app._thr.get_ydata(), [1.0, 1.0])
+    threshold = labelled_line(clip_app.fig.axes[1], "threshold (clip by norm)")
+    np.testing.assert_allclose(threshold.get_ydata(), [1.0, 1.0])
 
 
 def test_clipping_app_result_is_sine_run(clip_app):

@@ -5,17 +5,15 @@ import pytest
 from matplotlib.figure import Figure
 
 from nnlib import plots
+from nnlib.experiments.decision import decision_grid, grid_points, to_probabilities
 from nnlib.layers import Linear, ReLU, Sequential, Sigmoid
-from nnlib.plots._style import CLASS_COLORS, new_figure
+from nnlib.plots import CLASS_COLORS, new_figure
 from nnlib.plots.common import (
     binary_cmap,
-    decision_grid,
-    grid_points,
     loss_curve,
     plot_decision_boundary,
     scatter_classes,
     show_grid,
-    to_probabilities,
     update_scatter_classes,
 )
 

@@ -1,7 +1,7 @@
 """The computations of chapter 6 (optimizers): races on 2-D surfaces and step sizes.
 
 The optimizers raced here are the real ones from ``nnlib.optim`` (torch's
-update rules). On a 2-D surface (``nnlib.plots.surfaces``) the "model" is a
+update rules). On a 2-D surface (``nnlib.experiments.surfaces``) the "model" is a
 single point ``w = (x, y)`` held as the one parameter of a :class:`PointModule`,
 whose ``backward`` writes the surface's gradient, so the loop is the same one
 that trains a network::
@@ -56,7 +56,7 @@ class PointModule(Module):
     Parameters
     ----------
     surface : Surface or str
-        The loss ``L(w)`` (see ``nnlib.plots.surfaces``).
+        The loss ``L(w)`` (see ``nnlib.experiments.surfaces``).
     start : (float, float), optional
         The starting point (default: the surface's own ``start``).
 

@@ -1,13 +1,11 @@
-"""The computations of chapter 10 (capstone): the playground's training run and the digits task.
+"""The capstone's playground run and its digits recipe.
 
-* :func:`build_mlp` -- a multilayer perceptron from a list of hidden widths, with
-  a chosen activation, initializer and dropout after every hidden layer.
 * :class:`PlaygroundRun` -- everything the playground app trains: a 2-D data set
   split into training and test halves, a small network, its optimizer and
   penalty, and the per-epoch record of loss and accuracy on both halves,
   trained a chunk of epochs at a time with ``nnlib.fit``.
-* :func:`digits_split`, :func:`train_digits` -- the handwritten digits task:
-  a stratified training / validation / test split and the chapter's MLP recipe.
+* :func:`train_digits` -- the handwritten digits task: the chapter's MLP
+  recipe on ``nnlib.datasets.digits_split``.
 
 Everything is seeded: the same arguments give the same numbers.
 """
@@ -21,21 +19,21 @@ from typing import Any
 
 import numpy as np
 
-from ..activations import get as get_activation
+from .. import init
 from ..datasets import (
-    load_digits,
+    digits_split,
     make_circles,
     make_moons,
     make_spirals,
     make_xor,
     train_test_split,
 )
-from ..init import normal
-from ..layers import Dropout, Linear, Sequential
+from ..layers import Sequential
 from ..losses import L2, BCEWithLogitsLoss, CrossEntropyLoss
+from ..models import mlp
 from ..optim import SGD, Adam, RMSprop
 from ..training import History, TrainingDivergedWarning, fit, predict
-from .common import grid_points
+from .decision import grid_points
 
 __all__ = [
     "PLAYGROUND_DATASETS",
@@ -43,9 +41,7 @@ __all__ = [
     "PLAYGROUND_INITS",
     "PLAYGROUND_OPTIMIZERS",
     "playground_data",
-    "build_mlp",
     "PlaygroundRun",
-    "digits_split",
     "train_digits",
 ]
 
@@ -61,23 +57,13 @@ PLAYGROUND_ACTIVATIONS = {
 }
 
 
-def _small_normal(shape, *, rng=None, dtype=np.float64) -> np.ndarray:
-    """N(0, 0.01**2): too small a random start (chapter 5)."""
-    return normal(shape, std=0.01, rng=rng, dtype=dtype)
-
-
-def _large_normal(shape, *, rng=None, dtype=np.float64) -> np.ndarray:
-    """N(0, 1): too large a random start for wide layers (chapter 5)."""
-    return normal(shape, std=1.0, rng=rng, dtype=dtype)
-
-
 #: Initializer choices: display name -> a name of ``nnlib.init`` or a callable.
 PLAYGROUND_INITS: dict[str, str | Callable[..., np.ndarray]] = {
     "He normal": "he_normal",
     "Xavier uniform": "xavier_uniform",
     "LeCun normal": "lecun_normal",
-    "small N(0, 0.01²)": _small_normal,
-    "large N(0, 1)": _large_normal,
+    "small N(0, 0.01²)": init.get("normal", std=0.01),
+    "large N(0, 1)": init.get("normal", std=1.0),
     "zeros": "zeros",
 }
 #: Optimizer choices: display name -> factory ``f(parameters, lr)``.
@@ -136,50 +122,6 @@ def playground_data(
     else:
         raise ValueError(f"unknown data set {name!r}; choose from {PLAYGROUND_DATASETS}")
     return train_test_split(X, y, test_size=0.5, rng=rng, stratify=True)
-
-
-def build_mlp(
-    n_in: int,
-    hidden: Sequence[int],
-    n_out: int,
-    activation: str = "relu",
-    init: str | Callable[..., np.ndarray] = "he_normal",
-    dropout: float = 0.0,
-    rng: int | np.random.Generator | None = 0,
-) -> Sequential:
-    """An MLP: ``Linear -> activation [-> Dropout]`` per hidden layer, then a last ``Linear``.
-
-    Parameters
-    ----------
-    n_in, n_out : int
-        Input features ``D`` and outputs ``C`` (1 for a binary classifier with
-        ``BCEWithLogitsLoss``; the number of classes with ``CrossEntropyLoss``).
-    hidden : sequence of int
-        Width of each hidden layer; ``()`` gives a linear model (logistic regression).
-    activation : str
-        A name for ``nnlib.activations.get`` ("relu", "tanh", ...).
-    init : str or callable
-        Initializer of every weight matrix (a name from ``nnlib.init`` or a callable).
-    dropout : float
-        Drop probability of a ``Dropout`` after every hidden activation (0: none).
-    rng : seed or Generator
-        Randomness of the weights and of the dropout masks.
-
-    Returns
-    -------
-    Sequential
-        Outputs raw scores (logits), shape (N, n_out).
-    """
-    gen = np.random.default_rng(rng)
-    layers = []
-    width = n_in
-    for h in hidden:
-        layers += [Linear(width, h, init=init, rng=gen), get_activation(activation)]
-        if dropout > 0:
-            layers.append(Dropout(dropout, rng=gen))
-        width = h
-    layers.append(Linear(width, n_out, init=init, rng=gen))
-    return Sequential(*layers)
 
 
 # ============================================================================ the playground
@@ -254,9 +196,8 @@ class PlaygroundRun:
         act = _lookup(PLAYGROUND_ACTIVATIONS, activation, "activation")
         init_fn = _lookup(PLAYGROUND_INITS, init, "initializer")
         make_opt = _lookup(PLAYGROUND_OPTIMIZERS, optimizer, "optimizer")
-        self.model = build_mlp(
-            2, [int(width)] * int(layers), 1, act, init_fn, float(dropout), rng=int(seed)
-        )
+        sizes = [2] + [int(width)] * int(layers) + [1]
+        self.model = mlp(sizes, act, init_fn, rng=int(seed), dropout=float(dropout))
         self.optimizer = make_opt(self.model.parameters(), float(lr))
         self.regularizer = L2(float(l2)) if l2 > 0 else None
         self.loss_fn = BCEWithLogitsLoss()
@@ -336,28 +277,6 @@ class PlaygroundRun:
 
 
 # ============================================================================ digits
-def digits_split(
-    test_size: float = 0.25, val_size: float = 0.2, rng: int = 0
-) -> tuple[np.ndarray, ...]:
-    """The digits split three ways, stratified: training, validation and test rows.
-
-    ``test_size`` of all rows are held out for the final test; ``val_size`` of
-    the rest for validation (watched during training).
-
-    Returns
-    -------
-    X_train, X_val, X_test : ndarray, shape (N_part, 64), pixels in [0, 1]
-    y_train, y_val, y_test : ndarray of int64, shape (N_part,)
-        With the defaults: 1077, 270 and 450 rows.
-    """
-    X, y = load_digits()
-    X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size, rng=rng, stratify=True)
-    X_train, X_val, y_train, y_val = train_test_split(
-        X_rest, y_rest, val_size, rng=rng + 1, stratify=True
-    )
-    return X_train, X_val, X_test, y_train, y_val, y_test
-
-
 def train_digits(
     hidden: Sequence[int] = (128, 64),
     epochs: int = 30,
@@ -378,7 +297,7 @@ def train_digits(
         Accuracy on the 450 held-out test digits.
     """
     X_train, X_val, X_test, y_train, y_val, y_test = digits_split(rng=rng)
-    model = build_mlp(64, hidden, 10, "relu", "he_normal", rng=rng)
+    model = mlp([64, *hidden, 10], "relu", "he_normal", rng=rng)
     optimizer = Adam(model.parameters(), lr=lr)
     history = fit(
         model, CrossEntropyLoss(), optimizer, X_train, y_train, epochs=epochs,

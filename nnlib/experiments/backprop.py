@@ -1,4 +1,4 @@
-"""Chapter 2's computational graph: a scalar function as a few elementary operations.
+"""Backpropagation: the computational graph of one neuron, and what gradients cost.
 
 Plain Python and NumPy, no drawing. Each operation knows its own value and its
 *local* derivatives, nothing else. ``ComputationGraph.forward`` computes every
@@ -12,16 +12,24 @@ cannot disagree.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["GraphNode", "GraphPass", "ComputationGraph", "neuron_graph"]
+from ..activations import sigmoid
+from ..gradcheck import numerical_gradient, rel_error
 
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
+__all__ = [
+    "GraphNode",
+    "GraphPass",
+    "ComputationGraph",
+    "neuron_graph",
+    "format_value",
+    "numerical_parameter_gradients",
+    "measure_gradient_cost",
+]
 
 
 # op name -> (forward f(*inputs), local derivatives (*inputs, out) -> one per input,
@@ -30,7 +38,7 @@ OPS: dict[str, tuple[Callable, Callable, str, tuple[str, ...]]] = {
     "mul": (lambda a, b: a * b, lambda a, b, out: (b, a), "{0}·{1}", ("{1}", "{0}")),
     "add": (lambda a, b: a + b, lambda a, b, out: (1.0, 1.0), "{0} + {1}", ("1", "1")),
     "sub": (lambda a, b: a - b, lambda a, b, out: (1.0, -1.0), "{0} − {1}", ("1", "−1")),
-    "sigmoid": (_sigmoid, lambda z, out: (out * (1.0 - out),), "σ({0})", ("{out}(1 − {out})",)),
+    "sigmoid": (sigmoid, lambda z, out: (out * (1.0 - out),), "σ({0})", ("{out}(1 − {out})",)),
     "square": (lambda e: e * e, lambda e, out: (2.0 * e,), "{0}²", ("2{0}",)),
 }
 
@@ -68,7 +76,7 @@ class GraphPass:
     edge_grads: dict[Edge, float] = field(default_factory=dict)
 
 
-def _fmt(v: float, digits: int = 3) -> str:
+def format_value(v: float, digits: int = 3) -> str:
     """``v`` with ``digits`` decimals, without a ``-0.000``."""
     text = f"{float(v):.{digits}f}"
     return text[1:] if text.startswith("-") and float(text) == 0.0 else text
@@ -76,7 +84,7 @@ def _fmt(v: float, digits: int = 3) -> str:
 
 def _paren(v: float) -> str:
     """A number ready to sit inside a formula: ``(-0.500)`` for negatives."""
-    text = _fmt(v)
+    text = format_value(v)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -165,7 +173,7 @@ class ComputationGraph:
     def forward_message(self, edge: Edge, p: GraphPass) -> str:
         """One line explaining the value carried by ``edge``."""
         src, dst = edge
-        node, v = self.nodes[src], _fmt(p.values[src])
+        node, v = self.nodes[src], format_value(p.values[src])
         if node.op is None:
             return f"input {src} = {v}"
         formula = OPS[node.op][2]
@@ -186,8 +194,8 @@ class ComputationGraph:
         local = OPS[node.op][3][k].format(*node.inputs, out=dst)
         return (
             f"∂L/∂{src} = ∂L/∂{dst} · {local} = "
-            f"{_fmt(p.grads[dst])} × {_paren(p.local[edge])} = "
-            f"{_fmt(p.edge_grads[edge])}"
+            f"{format_value(p.grads[dst])} × {_paren(p.local[edge])} = "
+            f"{format_value(p.edge_grads[edge])}"
         )
 
 
@@ -211,3 +219,89 @@ def neuron_graph() -> ComputationGraph:
         ],
         output="L",
     )
+
+
+# -- why backpropagation is efficient ------------------------------------------
+def numerical_parameter_gradients(model, loss_fn, X: np.ndarray, y: np.ndarray, h: float = 1e-6):
+    """Finite-difference gradient of the loss for every parameter of ``model``.
+
+    Uses ``nnlib.gradcheck.numerical_gradient`` on each parameter array in
+    turn: two forward passes per number.
+
+    Returns
+    -------
+    grads : list of ndarray
+        One per ``model.parameters()``, same shapes.
+    n_forward : int
+        How many forward passes it took (``2 * model.num_parameters()``).
+    """
+    count = 0
+    grads = []
+    for p in model.parameters():
+        original = p.data
+
+        def f(v: np.ndarray, p=p) -> float:
+            nonlocal count
+            count += 1
+            p.owner.params[p.name] = v  # the layer reads the nudged copy
+            return loss_fn.forward(model.forward(X), y)
+
+        try:
+            grads.append(numerical_gradient(f, original, h))
+        finally:
+            p.owner.params[p.name] = original
+    return grads, count
+
+
+def measure_gradient_cost(
+    widths: Sequence[int] = (4, 8, 16, 32, 64),
+    n_samples: int = 32,
+    repeats: int = 5,
+    rng: int = 0,
+) -> list[dict]:
+    """Time backprop against finite differences on ``2 -> H -> H -> 1`` tanh networks.
+
+    Returns one dict per width ``H``: ``parameters``, ``forward_passes`` (of the
+    finite differences), ``backprop_ms`` (best of ``repeats`` forward + backward),
+    ``numerical_ms``, ``ratio`` and ``rel_error`` (the two gradients compared).
+    """
+    from ..layers import Linear, Sequential, Tanh
+    from ..losses import MSELoss
+
+    gen = np.random.default_rng(rng)
+    X = gen.standard_normal((n_samples, 2))
+    y = np.sin(X[:, :1]) + 0.1 * gen.standard_normal((n_samples, 1))
+    rows = []
+    for H in widths:
+        model = Sequential(
+            Linear(2, H, rng=gen), Tanh(), Linear(H, H, rng=gen), Tanh(), Linear(H, 1, rng=gen)
+        )
+        loss_fn = MSELoss()
+
+        def backprop(model=model, loss_fn=loss_fn) -> None:
+            loss_fn.forward(model.forward(X), y)
+            model.backward(loss_fn.backward())
+
+        best = np.inf
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(10):
+                backprop()
+            best = min(best, (time.perf_counter() - t0) / 10)
+        analytic = [np.array(p.grad) for p in model.parameters()]
+        t0 = time.perf_counter()
+        numeric, n_forward = numerical_parameter_gradients(model, loss_fn, X, y)
+        t_num = time.perf_counter() - t0
+        err = max(rel_error(a, n) for a, n in zip(analytic, numeric, strict=True))
+        rows.append(
+            dict(
+                width=H,
+                parameters=model.num_parameters(),
+                forward_passes=n_forward,
+                backprop_ms=best * 1e3,
+                numerical_ms=t_num * 1e3,
+                ratio=t_num / best,
+                rel_error=err,
+            )
+        )
+    return rows
