@@ -56,6 +56,11 @@ __all__ = [
     "accuracy",
     "History",
     "Callback",
+    "StopTraining",
+    "GradientClipping",
+    "TerminateOnNaN",
+    "LearningRateScheduler",
+    "ProgressPrinter",
     "TrainingDivergedWarning",
     "TrainingDivergedError",
     # modules
@@ -78,7 +83,12 @@ _LAZY_NAMES = {
     name: "training"
     for name in (
         "Callback",
+        "GradientClipping",
         "History",
+        "LearningRateScheduler",
+        "ProgressPrinter",
+        "StopTraining",
+        "TerminateOnNaN",
         "TrainingDivergedError",
         "TrainingDivergedWarning",
         "accuracy",
