@@ -28,6 +28,12 @@ progress is not applied). The callbacks ``fit``'s keywords build:
 * ``scheduler=``: :class:`LearningRateScheduler`;
 * ``verbose=``: :class:`ProgressPrinter`.
 
+Hooks run in list order. ``fit`` puts its own first (the penalty, the
+recorder of the History, ``TerminateOnNaN``, the clipping, the schedule), then
+yours, then the printer: gradients are recorded in ``grad_norm`` before they
+are clipped, and a penalty passed as ``regularizer=`` is added before both (one
+passed in ``callbacks=`` would come after the clipping).
+
 This module also holds :class:`History`, what ``fit`` returns, and the
 :class:`TrainingDivergedWarning` and :class:`TrainingDivergedError` of a run
 whose loss or gradient stopped being finite. Epochs and batches are numbered

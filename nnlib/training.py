@@ -100,13 +100,23 @@ def train_step(
     -------
     float
         The loss including any penalty. When it is NaN or infinite the step is
-        skipped (the parameters keep their values): test ``math.isfinite(loss)``.
+        skipped (the parameters keep their values, ``on_train_batch_end`` is not
+        called): test ``math.isfinite(loss)``.
+
+    Examples
+    --------
+    A loop of your own, with an L2 penalty and clipping (a ``CallbackList``
+    built once saves sorting the hooks on every call):
+
+    >>> hooks = CallbackList([L2(1e-3), GradientClipping(clip_norm=1.0)])
+    >>> for xb, yb in batches:
+    ...     loss = train_step(model, loss_fn, opt, xb, yb, hooks)
     """
     hooks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(callbacks)
     xb, yb = np.asarray(xb), np.asarray(yb)
     out = model.forward(xb)  # (B, C) predictions
     loss = loss_fn.forward(out, yb) + hooks.penalty(model)  # + weight penalties, if any
-    hooks.on_before_backward(loss)
+    hooks.on_before_backward(loss)  # where TerminateOnNaN stops a NaN loss
     if not math.isfinite(loss):  # a NaN or infinite loss would ruin every weight
         return loss
     model.backward(loss_fn.backward())  # fills every p.grad
