@@ -32,7 +32,17 @@ from . import (
     training,
 )
 from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Swish, Tanh
-from .callbacks import Callback, History, TrainingDivergedError, TrainingDivergedWarning
+from .callbacks import (
+    Callback,
+    History,
+    LearningRateScheduler,
+    ProgressPrinter,
+    StopTraining,
+    TerminateOnNaN,
+    TrainingDivergedError,
+    TrainingDivergedWarning,
+)
+from .clip import GradientClipping
 from .layers import Dropout, Linear, Sequential
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .metrics import accuracy
@@ -77,6 +87,11 @@ __all__ = [
     "accuracy",
     "History",
     "Callback",
+    "StopTraining",
+    "GradientClipping",
+    "TerminateOnNaN",
+    "LearningRateScheduler",
+    "ProgressPrinter",
     "TrainingDivergedWarning",
     "TrainingDivergedError",
     # modules

@@ -13,6 +13,8 @@ Both work IN PLACE on ``p.grad`` of the ``Parameter`` handles from
 
 They reproduce ``torch.nn.utils.clip_grad_norm_`` and ``clip_grad_value_``
 (without the trailing underscore), and are re-exported from ``nnlib.optim``.
+:class:`GradientClipping` is the callback that does the same in every step of
+``fit`` (``fit(..., clip_norm=1.0)`` builds one).
 """
 
 from __future__ import annotations
@@ -22,9 +24,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .module import Parameter
+from .callbacks import Callback
+from .module import Module, Parameter
 
-__all__ = ["clip_grad_norm", "clip_grad_value"]
+__all__ = ["clip_grad_norm", "clip_grad_value", "GradientClipping"]
 
 
 def _grads(parameters: Iterable[Parameter]) -> list[np.ndarray]:
@@ -104,3 +107,41 @@ def clip_grad_value(parameters: Iterable[Parameter], clip_value: float) -> None:
     c = float(clip_value)
     for g in _grads(parameters):
         np.clip(g, -c, c, out=g)
+
+
+class GradientClipping(Callback):
+    """Clip the gradients after every backward pass, before the optimizer's step.
+
+    The callback ``fit(..., clip_norm=..., clip_value=...)`` builds: in its
+    ``on_after_backward`` hook it calls :func:`clip_grad_value` (if
+    ``clip_value`` is given), then :func:`clip_grad_norm` (if ``clip_norm`` is).
+
+    Parameters
+    ----------
+    clip_norm : float, optional
+        ``> 0``: the largest joint norm of all gradients.
+    clip_value : float, optional
+        ``> 0``: the largest ``|entry|`` of any gradient.
+
+    Examples
+    --------
+    >>> fit(model, loss_fn, opt, X, y, callbacks=[GradientClipping(clip_norm=1.0)])
+    """
+
+    def __init__(self, clip_norm: float | None = None, clip_value: float | None = None) -> None:
+        for name, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be > 0; got {value!r}")
+        if clip_norm is None and clip_value is None:
+            raise ValueError("GradientClipping needs clip_norm or clip_value (or both)")
+        self.clip_norm, self.clip_value = clip_norm, clip_value
+
+    def on_after_backward(self, model: Module) -> None:
+        params = model.parameters()
+        if self.clip_value is not None:
+            clip_grad_value(params, self.clip_value)
+        if self.clip_norm is not None:
+            clip_grad_norm(params, self.clip_norm)
+
+    def __repr__(self) -> str:
+        return f"GradientClipping(clip_norm={self.clip_norm}, clip_value={self.clip_value})"

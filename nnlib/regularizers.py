@@ -4,10 +4,13 @@ A penalty is added to the loss to keep the weights small, which makes the
 network smoother and less prone to overfit. It has the two steps of a loss, on
 the parameters instead of the predictions: ``penalty(params)`` is added to the
 loss, and ``add_grad(params)``, after ``backward`` and before the optimizer's
-step, adds its gradient to the weights' (see ``L2``'s Notes);
-``fit(..., regularizer=L2(1e-3))`` does both. Only weight matrices (parameters
-named ``"W"``) are penalised, never biases. Both classes are re-exported from
-``nnlib.losses`` (and ``nnlib``).
+step, adds its gradient to the weights' (see ``L2``'s Notes).
+
+Both are callbacks of ``fit`` (``nnlib.callbacks``): their ``penalty`` hook
+adds to every batch's loss and their ``on_after_backward`` hook calls
+``add_grad``, so ``fit(..., regularizer=L2(1e-3))`` does both. Only weight
+matrices (parameters named ``"W"``) are penalised, never biases. Both classes
+are re-exported from ``nnlib.losses`` (and ``nnlib``).
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .callbacks import Callback
 from .module import Module, Parameter
 
 __all__ = ["L1", "L2"]
 
 
-class _Penalty:
-    """Shared parts of L1 and L2: the strength and which parameters are penalised."""
+class _Penalty(Callback):
+    """Shared parts of L1 and L2: the strength, which parameters are penalised, the hooks.
+
+    As a callback of ``fit``, ``penalty(model)`` is added to every batch's loss
+    and ``on_after_backward(model)`` adds the penalty's gradient (``add_grad``).
+    """
 
     def __init__(self, strength: float) -> None:
         strength = float(strength)
@@ -47,6 +55,9 @@ class _Penalty:
                     "call backward() first"
                 )
         return [(w, g) for w, g, _ in pairs]
+
+    def on_after_backward(self, model: Module) -> None:
+        self.add_grad(model)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(strength={self.strength})"

@@ -1,22 +1,26 @@
 """The training loop: ``fit`` a model to data in mini-batches, and read what happened.
 
-One training step on a batch ``(xb, yb)`` is the four lines every chapter builds::
+One training step on a batch ``(xb, yb)`` is the four lines every chapter
+builds, and :func:`train_step` is exactly them::
 
-    out = model.forward(xb)                      # (B, C) predictions
-    loss = loss_fn.forward(out, yb)              # a float
-    model.backward(loss_fn.backward(), need_dx=False)   # fills every p.grad
-    optimizer.step()                             # p.data -= ... in place
+    out = model.forward(xb)                 # (B, C) predictions
+    loss = loss_fn.forward(out, yb)         # a float
+    model.backward(loss_fn.backward())      # fills every p.grad
+    optimizer.step()                        # p.data -= ... in place
 
-``fit`` repeats it over the rows of ``X`` for a number of epochs and records,
-per epoch, the mean loss, the metrics, the gradient norms and the validation
-results in a :class:`History`. It stops with a clear message (and never
-applies the bad update) when the loss or the gradient stops being finite, the
-exploding-gradient case.
+:func:`fit` repeats it over the rows of ``X`` for a number of epochs. All
+else a run does is a callback (``nnlib.callbacks``) that ``train_step`` and
+``fit`` call at fixed points: weight penalties (``regularizer=``), gradient
+clipping (``clip_norm=``, ``clip_value=``), the learning-rate schedule
+(``scheduler=``), the printed progress (``verbose=``), the stop when the loss
+or the gradient stops being finite (``on_nonfinite=``, the exploding-gradient
+case), and the :class:`History` of the run: per epoch the mean loss, the
+metrics, the gradient norms and the validation results.
 
-What ``fit`` records and calls lives next door and is re-exported here:
-``History``, ``Callback`` and the ``TrainingDiverged*`` warning and error in
-``nnlib.callbacks``, ``accuracy`` in ``nnlib.metrics``, ``named_parameters``
-in ``nnlib.module``.
+``History``, the callbacks and the ``TrainingDiverged*`` warning and error
+live in ``nnlib.callbacks`` (``GradientClipping`` in ``nnlib.clip``),
+``accuracy`` in ``nnlib.metrics``, ``named_parameters`` in ``nnlib.module``;
+they are re-exported here.
 
 Conventions: arrays are batch-first (``X`` is ``(N, D)``, one example a row);
 epochs and batches are numbered from 1 in ``History.epoch``, in callbacks and
@@ -26,9 +30,7 @@ in messages ("epoch 1" is the first pass over the data).
 from __future__ import annotations
 
 import math
-import sys
-import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,13 +39,16 @@ from numpy.typing import ArrayLike
 from ._utils import RngLike, as_rng
 from .callbacks import (
     Callback,
+    CallbackList,
     History,
+    LearningRateScheduler,
+    ProgressPrinter,
+    StopTraining,
+    TerminateOnNaN,
     TrainingDivergedError,
     TrainingDivergedWarning,
-    _callback_name,
-    _split_callbacks,
 )
-from .clip import clip_grad_norm, clip_grad_value
+from .clip import GradientClipping
 from .metrics import _resolve_metrics, accuracy
 from .module import Module, Parameter, named_parameters
 
@@ -55,117 +60,28 @@ __all__ = [
     "named_parameters",
     "History",
     "Callback",
+    "StopTraining",
+    "GradientClipping",
+    "TerminateOnNaN",
+    "LearningRateScheduler",
+    "ProgressPrinter",
     "TrainingDivergedWarning",
     "TrainingDivergedError",
 ]
 
-_ADVICE = (
-    "This is the exploding-gradient case: lower the learning rate, use a smaller "
-    "initialization, or clip gradients (clip_norm=...)."
-)
 
-
-# -- small helpers ------------------------------------------------------------
-def _parameter_keys(model: Module, params: list[Parameter]) -> list[str]:
-    named = named_parameters(model)
-    same = len(named) == len(params) and all(
-        p.owner is q.owner and p.name == q.name for (_, q), p in zip(named, params, strict=True)
-    )
-    return [k for k, _ in named] if same else [f"{i}.{p.name}" for i, p in enumerate(params)]
-
-
-def _check_data(X: ArrayLike, y: ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.dtype.kind != "f":
-        X = X.astype(np.float64)
-    if X.ndim != 2:
-        hint = " (one feature? use X.reshape(-1, 1))" if X.ndim == 1 else ""
-        raise ValueError(f"{what} expects X of shape (N, D); got shape {X.shape}{hint}")
-    if y.ndim == 0 or len(y) != len(X):
-        raise ValueError(
-            f"{what} got X with {len(X)} rows but y of shape {y.shape}; "
-            "they need the same number of rows (one target per example)"
-        )
-    if len(X) == 0:
-        raise ValueError(f"{what} got no examples (X has 0 rows)")
-    return X, y
-
-
-def _check_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an int >= 1; got {value!r}")
-    return int(value)
-
-
-def _verbosity(verbose: Any) -> tuple[int, Any]:
-    """``(print every k epochs (0: never), stream or None for sys.stdout)``."""
-    if isinstance(verbose, (bool, int, np.integer)):
-        return max(int(verbose), 0), None
-    if hasattr(verbose, "write"):
-        return 1, verbose
-    raise TypeError(
-        f"verbose must be a bool, an int (print every k epochs) or a file; got {verbose!r}"
-    )
-
-
-# -- one step ---------------------------------------------------------------
-def _train_step(
-    model: Module,
-    loss_fn: Any,
-    optimizer: Any,
-    params: list[Parameter],
-    regularizer: Any,
-    clip_norm: float | None,
-    clip_value: float | None,
-    xb: np.ndarray,
-    yb: np.ndarray,
-    sq: list[float] | None,
-) -> tuple[float, np.ndarray, float]:
-    """Forward, backward, (clip), step. Returns ``(loss, out, sum of squared grad norms)``.
-
-    ``sq``, when given, receives ``||dL/dp||^2`` per parameter. The step is
-    skipped when the loss (or, with ``sq``, the gradient) is not finite.
-    """
-    out = model.forward(xb)
-    loss = loss_fn.forward(out, yb)
-    if regularizer is not None:
-        loss += regularizer.penalty(params)
-    if not math.isfinite(loss):
-        return loss, out, math.nan
-    model.backward(loss_fn.backward(), need_dx=False)
-    if regularizer is not None:
-        regularizer.add_grad(params)
-    total = 0.0
-    if sq is not None:
-        for i, p in enumerate(params):
-            g = p.grad
-            sq[i] = s = float(np.vdot(g, g))  # ||g||^2, one call per parameter
-            total += s
-        if not math.isfinite(total):
-            return loss, out, total
-    if clip_value is not None:
-        clip_grad_value(params, clip_value)
-    if clip_norm is not None:
-        clip_grad_norm(params, clip_norm)
-    optimizer.step()
-    return loss, out, total
-
-
+# -- one step -------------------------------------------------------------------
 def train_step(
     model: Module,
     loss_fn: Any,
     optimizer: Any,
     xb: ArrayLike,
     yb: ArrayLike,
-    *,
-    regularizer: Any = None,
-    clip_norm: float | None = None,
-    clip_value: float | None = None,
+    callbacks: Iterable[Any] | CallbackList = (),
 ) -> float:
-    """One gradient step on one batch; returns the batch's loss (before the step).
+    """One gradient step on one batch: forward, loss, backward, step.
 
-    What :func:`fit` does per batch, for widgets that train step by step.
+    Returns the batch's loss, computed before the step.
 
     Parameters
     ----------
@@ -173,20 +89,40 @@ def train_step(
         The optimizer must have been built on ``model.parameters()``.
     xb : array, shape (B, D)
     yb : array, shape (B, ...) as the loss expects
-    regularizer : nnlib.losses.L1 or L2, optional
-        Its penalty is added to the returned loss and its gradient to the weights'.
-    clip_norm, clip_value : float, optional
-        Clip the gradients (by value first, then by global norm) before the step.
+    callbacks : iterable of Callback, optional
+        Their batch hooks run inside the step: ``penalty`` (added to the loss),
+        ``on_before_backward``, ``on_after_backward`` (for example
+        ``[L2(1e-3), GradientClipping(clip_norm=1.0)]``) and ``on_train_batch_end``.
+        A hook that raises :class:`~nnlib.callbacks.StopTraining` stops the step
+        before the update.
 
     Returns
     -------
     float
-        The loss including the penalty. When it is NaN or infinite the step is
-        skipped (the parameters keep their values): test ``math.isfinite(loss)``.
+        The loss including any penalty. When it is NaN or infinite the step is
+        skipped (the parameters keep their values, ``on_train_batch_end`` is not
+        called): test ``math.isfinite(loss)``.
+
+    Examples
+    --------
+    A loop of your own, with an L2 penalty and clipping (a ``CallbackList``
+    built once saves sorting the hooks on every call):
+
+    >>> hooks = CallbackList([L2(1e-3), GradientClipping(clip_norm=1.0)])
+    >>> for xb, yb in batches:
+    ...     loss = train_step(model, loss_fn, opt, xb, yb, hooks)
     """
-    params = model.parameters()
-    step_args = (model, loss_fn, optimizer, params, regularizer, clip_norm, clip_value)
-    loss, _, _ = _train_step(*step_args, np.asarray(xb), np.asarray(yb), None)
+    hooks = callbacks if isinstance(callbacks, CallbackList) else CallbackList(callbacks)
+    xb, yb = np.asarray(xb), np.asarray(yb)
+    out = model.forward(xb)  # (B, C) predictions
+    loss = loss_fn.forward(out, yb) + hooks.penalty(model)  # + weight penalties, if any
+    hooks.on_before_backward(loss)  # where TerminateOnNaN stops a NaN loss
+    if not math.isfinite(loss):  # a NaN or infinite loss would ruin every weight
+        return loss
+    model.backward(loss_fn.backward())  # fills every p.grad
+    hooks.on_after_backward(model)  # penalty gradients, clipping
+    optimizer.step()  # p.data -= lr * p.grad, or the optimizer's own rule
+    hooks.on_train_batch_end(out, yb, loss)
     return loss
 
 
@@ -215,7 +151,7 @@ def predict(model: Module, X: ArrayLike, batch_size: int | None = None) -> np.nd
         model.train(was_training)
 
 
-# -- the loop -----------------------------------------------------------------
+# -- the loop --------------------------------------------------------------------
 def fit(
     model: Module,
     loss_fn: Any,
@@ -237,6 +173,10 @@ def fit(
     verbose: bool | int | Any = False,
 ) -> History:
     """Train ``model`` on ``(X, y)`` with mini-batch gradient descent.
+
+    Every epoch visits the rows of ``X`` in batches and calls :func:`train_step`
+    on each. The keywords after ``metrics`` are callbacks (``nnlib.callbacks``)
+    in disguise; they run first, in the order listed, then ``callbacks``.
 
     Parameters
     ----------
@@ -276,20 +216,24 @@ def fit(
         gradient to the weights' after each backward pass.
     clip_norm, clip_value : float, optional
         Clip the gradients before each step (``clip_grad_value`` first, then
-        ``clip_grad_norm``). ``grad_norm`` records the norm before clipping.
+        ``clip_grad_norm``): a :class:`~nnlib.clip.GradientClipping` callback.
+        ``grad_norm`` records the norm before clipping.
     scheduler : optional
-        A learning-rate schedule; its ``step()`` is called once after each epoch.
+        A learning-rate schedule; its ``step()`` is called once after each epoch
+        (a :class:`~nnlib.callbacks.LearningRateScheduler` callback).
     callbacks : iterable
-        Functions ``f(epoch, logs)`` or :class:`Callback` objects; an
-        ``on_epoch_end`` returning ``True`` stops training.
+        :class:`Callback` objects or functions ``f(epoch, logs)``; an
+        ``on_epoch_end`` returning ``True`` stops training after that epoch.
     on_nonfinite : {"stop", "raise"}
         When the loss or the gradient norm becomes NaN or infinite, the update
         of that batch is not applied and training stops: with ``"stop"`` a
         :class:`TrainingDivergedWarning` is issued and ``stop_reason`` explains
-        it; with ``"raise"`` a :class:`TrainingDivergedError` is raised.
+        it; with ``"raise"`` a :class:`TrainingDivergedError` is raised
+        (a :class:`~nnlib.callbacks.TerminateOnNaN` callback).
     verbose : bool, int or file
         ``True``: print one line per epoch; an int k: every k-th epoch (and the
-        last); a file-like object: one line per epoch written to it.
+        last); a file-like object: one line per epoch written to it (a
+        :class:`~nnlib.callbacks.ProgressPrinter` callback).
 
     Returns
     -------
@@ -306,155 +250,216 @@ def fit(
     True
     """
     X, y = _check_data(X, y, "fit")
-    n = len(X)
     epochs = _check_int(epochs, "epochs")
-    bs = n if batch_size is None else min(_check_int(batch_size, "batch_size"), n)
-    if on_nonfinite not in ("stop", "raise"):
-        raise ValueError(f"on_nonfinite must be 'stop' or 'raise'; got {on_nonfinite!r}")
-    for name, value in (("clip_norm", clip_norm), ("clip_value", clip_value)):
-        if value is not None and not value > 0:
-            raise ValueError(f"{name} must be > 0; got {value!r}")
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ValueError("validation_data must be a pair (X_val, y_val)")
-        X_val, y_val = _check_data(*validation_data, "fit's validation_data")
-    metric_fns = _resolve_metrics(metrics, loss_fn)
-    print_every, stream = _verbosity(verbose)
-    begin_hooks, epoch_hooks, end_hooks = _split_callbacks(callbacks)
-
-    params = model.parameters()
-    keys = _parameter_keys(model, params)
-    gen = as_rng(rng) if shuffle and bs < n else None  # a full batch needs no shuffling
-    has_lr = hasattr(optimizer, "lr")
-    names = ["loss", *(m for m, _ in metric_fns), "grad_norm"] + (["lr"] if has_lr else [])
-    val_names = ["val_loss", *(f"val_{m}" for m, _ in metric_fns)]
-    history = History(names + val_names if validation_data is not None else names)
-    history.params = {"epochs": epochs, "batch_size": bs, "n_samples": n,
-                      "steps_per_epoch": math.ceil(n / bs)}  # fmt: skip
-    step_args = (model, loss_fn, optimizer, params, regularizer, clip_norm, clip_value)
+    bs = len(X) if batch_size is None else min(_check_int(batch_size, "batch_size"), len(X))
+    gen = as_rng(rng) if shuffle and bs < len(X) else None  # a full batch needs no shuffling
+    record = _Recorder(model, loss_fn, optimizer, metrics, validation_data, regularizer)
+    history = record.start(epochs, bs, len(X))
+    hooks = CallbackList(
+        [
+            *([regularizer] if regularizer is not None else []),  # its gradient is in grad_norm
+            record,  # keeps the History: sums over batches, an entry per epoch
+            TerminateOnNaN(on_nonfinite),
+            *_clipping(clip_norm, clip_value),
+            *([LearningRateScheduler(scheduler)] if scheduler is not None else []),
+            *CallbackList(callbacks).callbacks,
+            *_printer(verbose, epochs),
+        ]
+    )
     was_training = model.training
-    # Overflow on the way to a diverged loss is reported once, clearly, below (unless the
-    # caller asked NumPy to raise on it), instead of as a stream of RuntimeWarnings.
-    quiet = {k: "ignore" for k in ("over", "invalid") if np.geterr()[k] == "warn"}
     model.train()
     try:
-        with np.errstate(**quiet):
-            for hook in begin_hooks:
-                hook(model)
+        with np.errstate(**_quiet_overflow()):
+            hooks.on_train_begin(model)
             for epoch in range(1, epochs + 1):
-                lr = float(optimizer.lr) if has_lr else None
-                logs, layer_norms, failure = _train_epoch(step_args, X, y, bs, gen, metric_fns)
-                if has_lr:
-                    logs["lr"] = lr
-                if validation_data is not None:
-                    logs.update(
-                        _evaluate(step_args, X_val, y_val, metric_fns)
-                        if failure is None
-                        else dict.fromkeys(val_names, math.nan)
-                    )
-                history.epoch.append(epoch)
-                for k, v in logs.items():
-                    history.history[k].append(v)
-                history.layer_grad_norms.append(dict(zip(keys, layer_norms, strict=True)))
-                if failure is None and scheduler is not None:
-                    scheduler.step()
-                stop_by = [_callback_name(h) for h in epoch_hooks if h(epoch, dict(logs)) is True]
-                if print_every and (epoch % print_every == 0 or epoch == epochs or failure):
-                    print(_format_line(epoch, epochs, logs), file=stream or sys.stdout)
-
-                if failure is not None:
-                    history.stopped_early = True
-                    history.stop_reason = f"Training stopped at epoch {epoch}, {failure}"
-                    if on_nonfinite == "raise":
-                        raise TrainingDivergedError(history.stop_reason, history)
-                    warnings.warn(history.stop_reason, TrainingDivergedWarning, stacklevel=2)
-                    break
-                if stop_by and epoch < epochs:
-                    history.stopped_early = True
-                    who = ", ".join(stop_by)
+                try:
+                    hooks.on_epoch_begin(epoch)
+                    for xb, yb in _batches(X, y, bs, gen):
+                        train_step(model, loss_fn, optimizer, xb, yb, hooks)
+                except StopTraining as stop:  # the update in progress was not applied
+                    history.stop_reason = f"Training stopped at epoch {epoch}, {stop}"
+                stopped_by = hooks.on_epoch_end(epoch, record.end_epoch())
+                if stopped_by and epoch < epochs and history.stop_reason is None:
+                    who = ", ".join(stopped_by)
                     history.stop_reason = f"stopped by callback ({who}) after epoch {epoch}"
+                if history.stop_reason is not None:
                     break
     finally:
         model.train(was_training)
-    if print_every and history.stop_reason:
-        print(history.stop_reason, file=stream or sys.stdout)
-    for hook in end_hooks:
-        hook(history)
+    history.stopped_early = history.stop_reason is not None
+    hooks.on_train_end(history)
     return history
 
 
-def _train_epoch(
-    step_args: tuple,
-    X: np.ndarray,
-    y: np.ndarray,
-    bs: int,
-    gen: np.random.Generator | None,
-    metric_fns: list[tuple[str, Callable]],
-) -> tuple[dict[str, float], list[float], str | None]:
-    """One pass over the data: ``(logs, per-parameter grad norms, failure or None)``.
+# -- fit's helpers ---------------------------------------------------------------
+def _check_data(X: ArrayLike, y: ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
+    if X.ndim != 2:
+        hint = " (one feature? use X.reshape(-1, 1))" if X.ndim == 1 else ""
+        raise ValueError(f"{what} expects X of shape (N, D); got shape {X.shape}{hint}")
+    if y.ndim == 0 or len(y) != len(X):
+        raise ValueError(
+            f"{what} got X with {len(X)} rows but y of shape {y.shape}; "
+            "they need the same number of rows (one target per example)"
+        )
+    if len(X) == 0:
+        raise ValueError(f"{what} got no examples (X has 0 rows)")
+    return X, y
 
-    ``logs`` has the mean loss, the metrics and ``grad_norm``. On a
-    non-finite loss or gradient the epoch ends at once (that batch's update
-    is not applied) and ``failure`` says where and what.
-    """
-    n = len(X)
-    n_params = len(step_args[3])
+
+def _check_int(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be an int >= 1; got {value!r}")
+    return int(value)
+
+
+def _batches(
+    X: np.ndarray, y: np.ndarray, bs: int, gen: np.random.Generator | None
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """The epoch's batches ``(xb (B, D), yb)``: in a new random order when ``gen`` is given."""
+    if bs >= len(X):
+        yield X, y  # full batch: X itself, no copy
+        return
     if gen is not None:
-        order = gen.permutation(n)  # (N,) a new order each epoch
+        order = gen.permutation(len(X))  # (N,) a new order each epoch
         X, y = X[order], y[order]
-    sq = [0.0] * n_params  # squared gradient norm per parameter, written by _train_step
-    loss_sum = norm_sum = 0.0
-    layer_sums = [0.0] * n_params
-    metric_sums = [0.0] * len(metric_fns)
-    starts = range(0, n, bs)
-    for batch, s in enumerate(starts, start=1):
-        xb, yb = (X, y) if bs == n else (X[s : s + bs], y[s : s + bs])  # views, no copies
-        loss, out, total = _train_step(*step_args, xb, yb, sq)
-        if not math.isfinite(total):
-            what = (
-                f"the loss became {loss}"
-                if not math.isfinite(loss)
-                else f"the gradient norm became {math.sqrt(total)}"
-            )
-            logs = {"loss": loss, **{m: math.nan for m, _ in metric_fns}, "grad_norm": math.nan}
-            return logs, [math.nan] * n_params, f"batch {batch}: {what} (diverged). {_ADVICE}"
-        loss_sum += loss * len(xb)
-        norm_sum += math.sqrt(total)
-        for i in range(n_params):
-            layer_sums[i] += math.sqrt(sq[i])
-        for j, (_, f) in enumerate(metric_fns):
-            metric_sums[j] += f(out, yb)
-    k = len(starts)
-    logs = {"loss": loss_sum / n}
-    for (m, _), total_m in zip(metric_fns, metric_sums, strict=True):
-        logs[m] = total_m / n
-    logs["grad_norm"] = norm_sum / k
-    return logs, [v / k for v in layer_sums], None
+    for s in range(0, len(X), bs):
+        yield X[s : s + bs], y[s : s + bs]  # views, no copies
 
 
-def _evaluate(
-    step_args: tuple,
-    X: np.ndarray,
-    y: np.ndarray,
-    metric_fns: list[tuple[str, Callable]],
-) -> dict[str, float]:
-    """``val_loss`` (penalty included) and ``val_<metric>`` of the whole set, in eval mode."""
-    model, loss_fn, _, params, regularizer, _, _ = step_args
-    model.eval()
-    try:
-        out = model.forward(X)
-    finally:
-        model.train()
-    loss = loss_fn.forward(out, y)
-    if regularizer is not None:
-        loss += regularizer.penalty(params)
-    logs = {"val_loss": loss}
-    for m, f in metric_fns:
-        logs[f"val_{m}"] = f(out, y) / len(X)
-    return logs
+def _clipping(clip_norm: float | None, clip_value: float | None) -> list[Callback]:
+    if clip_norm is None and clip_value is None:
+        return []
+    return [GradientClipping(clip_norm, clip_value)]
 
 
-def _format_line(epoch: int, epochs: int, logs: dict[str, float]) -> str:
-    width = len(str(epochs))
-    items = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if k != "lr")
-    return f"epoch {epoch:>{width}}/{epochs}  {items}"
+def _printer(verbose: Any, epochs: int) -> list[Callback]:
+    """``verbose`` as a callback: ``True`` every epoch, an int k every k-th, a file every epoch."""
+    if hasattr(verbose, "write"):
+        return [ProgressPrinter(epochs, 1, file=verbose)]
+    if not isinstance(verbose, (bool, int, np.integer)):
+        raise TypeError(
+            f"verbose must be a bool, an int (print every k epochs) or a file; got {verbose!r}"
+        )
+    return [ProgressPrinter(epochs, int(verbose))] if verbose > 0 else []
+
+
+def _quiet_overflow() -> dict[str, str]:
+    """Silence NumPy's overflow warnings on the way to a diverged loss (unless set to raise).
+
+    ``TerminateOnNaN`` reports the divergence once, clearly, instead.
+    """
+    return {k: "ignore" for k in ("over", "invalid") if np.geterr()[k] == "warn"}
+
+
+def _parameter_keys(model: Module, params: list[Parameter]) -> list[str]:
+    named = named_parameters(model)
+    same = len(named) == len(params) and all(
+        p.owner is q.owner and p.name == q.name for (_, q), p in zip(named, params, strict=True)
+    )
+    return [k for k, _ in named] if same else [f"{i}.{p.name}" for i, p in enumerate(params)]
+
+
+class _Recorder(Callback):
+    """The callback that keeps ``fit``'s History: sums over the batches, an entry per epoch.
+
+    Per batch it adds up the loss and the metrics (weighted by batch size) and
+    the gradient norms (before clipping); after each epoch, :meth:`end_epoch`
+    turns the sums into means, evaluates ``validation_data`` and appends them.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        loss_fn: Any,
+        optimizer: Any,
+        metrics: Sequence[str | Callable],
+        validation_data: tuple[ArrayLike, ArrayLike] | None,
+        regularizer: Any,
+    ) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.regularizer = regularizer
+        self.metric_fns = _resolve_metrics(metrics, loss_fn)
+        self.val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a pair (X_val, y_val)")
+            self.val = _check_data(*validation_data, "fit's validation_data")
+        self.params = model.parameters()
+        self.keys = _parameter_keys(model, self.params)
+
+    def start(self, epochs: int, batch_size: int, n: int) -> History:
+        names = ["loss", *(m for m, _ in self.metric_fns), "grad_norm"]
+        names += ["lr"] if hasattr(self.optimizer, "lr") else []
+        if self.val is not None:
+            names += ["val_loss", *(f"val_{m}" for m, _ in self.metric_fns)]
+        self.history = History(names)
+        self.history.params = {"epochs": epochs, "batch_size": batch_size, "n_samples": n,
+                               "steps_per_epoch": math.ceil(n / batch_size)}  # fmt: skip
+        return self.history
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.lr = float(self.optimizer.lr) if hasattr(self.optimizer, "lr") else None
+        self.rows = self.steps = 0
+        self.loss_sum = self.norm_sum = 0.0
+        self.metric_sums = [0.0] * len(self.metric_fns)
+        self.layer_sums = [0.0] * len(self.params)
+        self.failed_loss: float | None = None  # set while a batch is in progress
+
+    def on_before_backward(self, loss: float) -> None:
+        self.failed_loss = loss  # cleared when the batch's update is done
+
+    def on_after_backward(self, model: Module) -> None:
+        sq = [float(np.vdot(p.grad, p.grad)) for p in self.params]  # ||dL/dp||^2 each
+        self.norm_sum += math.sqrt(sum(sq))
+        for i, s in enumerate(sq):
+            self.layer_sums[i] += math.sqrt(s)
+
+    def on_train_batch_end(self, out: np.ndarray, yb: np.ndarray, loss: float) -> None:
+        self.failed_loss = None
+        self.rows += len(yb)
+        self.steps += 1
+        self.loss_sum += loss * len(yb)
+        for j, (_, f) in enumerate(self.metric_fns):
+            self.metric_sums[j] += f(out, yb)
+
+    def end_epoch(self) -> dict[str, float]:
+        """Append the epoch's entries to the History and return them (``logs``).
+
+        An epoch cut short (a diverged batch) records that batch's loss and NaN
+        for everything else.
+        """
+        if self.failed_loss is not None or self.steps == 0:
+            values = {"loss": math.nan if self.failed_loss is None else self.failed_loss}
+            layer_norms = [math.nan] * len(self.params)
+        else:
+            values = {"loss": self.loss_sum / self.rows, "grad_norm": self.norm_sum / self.steps}
+            for (m, _), total in zip(self.metric_fns, self.metric_sums, strict=True):
+                values[m] = total / self.rows
+            values.update(self._validate())
+            layer_norms = [s / self.steps for s in self.layer_sums]
+        values["lr"] = self.lr
+        logs = {k: values.get(k, math.nan) for k in self.history.history}
+        self.history.epoch.append(self.epoch)
+        for k, v in logs.items():
+            self.history.history[k].append(v)
+        self.history.layer_grad_norms.append(dict(zip(self.keys, layer_norms, strict=True)))
+        return logs
+
+    def _validate(self) -> dict[str, float]:
+        """``val_loss`` (penalty included) and ``val_<metric>`` of the whole set, in eval mode."""
+        if self.val is None:
+            return {}
+        X, y = self.val
+        out = predict(self.model, X)
+        loss = self.loss_fn.forward(out, y)
+        if self.regularizer is not None:
+            loss += self.regularizer.penalty(self.params)
+        logs = {"val_loss": loss}
+        for m, f in self.metric_fns:
+            logs[f"val_{m}"] = f(out, y) / len(X)
+        return logs

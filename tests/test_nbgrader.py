@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("nbgrader")
+pytestmark = pytest.mark.slow  # nbgrader builds and autogrades every notebook
 
 from nbgrader.api import Gradebook  # noqa: E402
 

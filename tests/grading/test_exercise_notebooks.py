@@ -161,6 +161,7 @@ def errors(cell):
     return [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", STUDENTS, ids=ids(STUDENTS))
 def test_student_notebook_runs_to_the_end(name, execute):
     nb = execute(name)

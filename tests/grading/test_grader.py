@@ -21,6 +21,8 @@ from nnlib.grading.grader import grade, main, student_names
 from nnlib.grading.grader_kernel import Setup
 from nnlib.grading.grader_report import result_text
 
+pytestmark = pytest.mark.slow  # every submission runs in a sandboxed kernel
+
 FIX = Path(__file__).parent / "fixtures" / "grader"
 SOURCE = FIX / "source"
 STUDENT = student_notebook(json.loads((SOURCE / "basics.ipynb").read_text(encoding="utf-8")))

@@ -11,6 +11,8 @@ from nbformat.v4 import new_code_cell
 from nnlib.grading.build import student_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # runs a real kernel
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

@@ -1,9 +1,10 @@
 """Course figures: style helpers, and that Jupyter shows them as pictures."""
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
-from nnlib.plots import PALETTE, new_figure, to_png
+from nnlib.plots import new_figure, to_png
 
 
 def test_new_figure_is_white_with_a_grid_of_axes():
@@ -13,10 +14,7 @@ def test_new_figure_is_white_with_a_grid_of_axes():
     assert to_png(fig).startswith(b"\x89PNG")
 
 
-def test_palette_is_okabe_ito():
-    assert PALETTE["blue"] == "#0072B2" and PALETTE["orange"] == "#E69F00"
-
-
+@pytest.mark.slow
 def test_a_figure_as_last_expression_displays_as_png_in_a_kernel():
     nb = nbformat.v4.new_notebook()
     nb.cells = [
