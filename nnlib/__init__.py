@@ -20,6 +20,8 @@ from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, So
 from .layers import Dropout, Linear, Sequential
 from .losses import L1, L2, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, LayerNorm
+from .residual import Residual
 
 __version__ = "0.1.0"
 
@@ -30,6 +32,9 @@ __all__ = [
     "Linear",
     "Dropout",
     "Sequential",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Residual",
     # activation layers
     "Identity",
     "Sigmoid",
