@@ -254,7 +254,8 @@ def make_norm_inputs() -> dict[str, np.ndarray]:
     ``bn_x`` (BN_STEPS, N, D): training batches whose columns have different means
     and scales; ``bn_dout`` the same shape; ``bn_x_eval``, ``bn_dout_eval``
     (BN_EVAL_N, D); ``bn_gamma``, ``bn_beta`` (D,). For each LayerNorm config
-    ``ln.<name>.x``, ``.dout`` (LN_N, *normalized_shape) and ``.gamma``, ``.beta``.
+    ``<name>``: ``ln_x.<name>``, ``ln_dout.<name>`` (LN_N, *normalized_shape) and
+    ``ln_gamma.<name>``, ``ln_beta.<name>`` (normalized_shape).
     """
     rng = np.random.default_rng(NORM_SEED)
     steps, (n, d) = BN_STEPS, BN_SHAPE
@@ -268,10 +269,10 @@ def make_norm_inputs() -> dict[str, np.ndarray]:
         "bn_beta": rng.standard_normal(d),
     }
     for name, shape, _ in LN_CONFIGS:
-        out[f"ln.{name}.x"] = 1.0 + 3.0 * rng.standard_normal((LN_N, *shape))
-        out[f"ln.{name}.dout"] = rng.standard_normal((LN_N, *shape))
-        out[f"ln.{name}.gamma"] = rng.uniform(0.5, 2.0, shape)
-        out[f"ln.{name}.beta"] = rng.standard_normal(shape)
+        out[f"ln_x.{name}"] = 1.0 + 3.0 * rng.standard_normal((LN_N, *shape))
+        out[f"ln_dout.{name}"] = rng.standard_normal((LN_N, *shape))
+        out[f"ln_gamma.{name}"] = rng.uniform(0.5, 2.0, shape)
+        out[f"ln_beta.{name}"] = rng.standard_normal(shape)
     return {k: v.astype(np.float32) for k, v in out.items()}
 
 
@@ -336,10 +337,10 @@ def torch_norm_reference(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]
         ln = torch.nn.LayerNorm(shape, dtype=torch.float64, **kwargs)
         with torch.no_grad():
             if ln.weight is not None:
-                ln.weight.copy_(t(inputs[f"ln.{name}.gamma"]))
+                ln.weight.copy_(t(inputs[f"ln_gamma.{name}"]))
             if ln.bias is not None:
-                ln.bias.copy_(t(inputs[f"ln.{name}.beta"]))
-        for key, value in run(ln, inputs[f"ln.{name}.x"], inputs[f"ln.{name}.dout"]).items():
+                ln.bias.copy_(t(inputs[f"ln_beta.{name}"]))
+        for key, value in run(ln, inputs[f"ln_x.{name}"], inputs[f"ln_dout.{name}"]).items():
             ref[f"ln.{name}.{key}"] = value
     return ref
 
