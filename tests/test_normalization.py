@@ -574,8 +574,8 @@ def digits():
 
 
 # Measured (seed 0, 10 epochs of SGD lr 0.1 momentum 0.9, batches of 64): test accuracy
-# plain 0.10, batch norm 0.87, residual 0.95; first/last gradient ratio at
-# initialization: plain 2e-19, batch norm 1.4, residual 0.9.
+# plain 0.10 (chance), batch norm 0.87, residual 0.95; first/last gradient-norm ratio at
+# initialization: plain 2.4e-19, batch norm 1.4, residual 0.96.
 EXPECT = {  # kind: (accuracy bounds, ratio bounds)
     "plain": ((0.0, 0.2), (0.0, 1e-12)),
     "batchnorm": ((0.8, 1.0), (0.1, 10.0)),
