@@ -26,7 +26,8 @@ residual block), as in ``History``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -163,25 +164,25 @@ def _all_modules(model: Module) -> list[Module]:
     return out
 
 
-class _Mode:
-    """Put ``model`` in training or eval mode; ``restore()`` puts back the mode and the
-    running statistics of its batch-norm layers (a training-mode pass updates them)."""
-
-    def __init__(self, model: Module, training: bool) -> None:
-        self.model, self.was_training = model, model.training
-        self.saved = [
-            (m, m.num_batches_tracked, m.running_mean.copy(), m.running_var.copy())
-            for m in _all_modules(model)
-            if isinstance(m, BatchNorm1d) and m.track_running_stats
-        ]
-        model.train(bool(training))
-
-    def restore(self) -> None:
-        for m, n, mean, var in self.saved:
+@contextmanager
+def _mode(model: Module, training: bool) -> Iterator[None]:
+    """Run the block with ``model`` in training or eval mode, then put back its mode and
+    the running statistics of its batch-norm layers (a training-mode pass updates them)."""
+    was_training = model.training
+    saved = [
+        (m, m.num_batches_tracked, m.running_mean.copy(), m.running_var.copy())
+        for m in _all_modules(model)
+        if isinstance(m, BatchNorm1d) and m.track_running_stats
+    ]
+    model.train(bool(training))
+    try:
+        yield
+    finally:
+        for m, n, mean, var in saved:
             m.num_batches_tracked = n
             m.running_mean[...] = mean
             m.running_var[...] = var
-        self.model.train(self.was_training)
+        model.train(was_training)
 
 
 def _forward_layers(layers: list[Module], x: ArrayLike) -> list[np.ndarray]:
@@ -209,11 +210,8 @@ def layer_outputs(model: Module, x: ArrayLike, *, training: bool = False) -> lis
     list of arrays
         ``outs[i]`` is what layer ``i`` returned (``outs[-1]`` is the model's output).
     """
-    mode = _Mode(model, training)
-    try:
+    with _mode(model, training):
         return _forward_layers(_layers(model), x)
-    finally:
-        mode.restore()
 
 
 def layer_statistics(
@@ -267,8 +265,7 @@ def layer_statistics(
     if (y is None) != (loss_fn is None):
         raise ValueError("layer_statistics needs both y and loss_fn for gradients, or neither")
     layers = _layers(model)
-    mode = _Mode(model, training)
-    try:
+    with _mode(model, training):
         outs = _forward_layers(layers, x)
         out_grads: list[float | None] = [None] * len(layers)
         if loss_fn is not None:
@@ -277,8 +274,6 @@ def layer_statistics(
             for i in range(len(layers) - 1, -1, -1):
                 out_grads[i] = float(np.linalg.norm(dh))
                 dh = layers[i].backward(dh)
-    finally:
-        mode.restore()
 
     stats = []
     for i, (layer, out) in enumerate(zip(layers, outs, strict=True)):
