@@ -17,9 +17,10 @@ They differ in which numbers the mean and variance are taken over. For a batch
 Parameter names. nnlib calls the scale and shift ``gamma`` and ``beta``, the
 letters of the formula (PyTorch calls them ``weight`` and ``bias``). The
 penalties ``nnlib.losses.L1``/``L2`` act on parameters named ``"W"`` only, so
-they leave ``gamma`` and ``beta`` alone, as they leave biases alone; an
-optimizer's ``weight_decay`` (like torch's) applies to every parameter it is
-given, these included.
+they leave ``gamma`` and ``beta`` alone, as they leave biases alone (the usual
+choice: pulling ``gamma`` towards 0 would only fight the normalization, whose
+point is a signal of a useful scale). An optimizer's ``weight_decay`` (like
+torch's) applies to every parameter it is given, these included.
 
 The backward passes use the compact form derived in ``BatchNorm1d.backward``.
 """
