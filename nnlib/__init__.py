@@ -48,7 +48,9 @@ from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .metrics import accuracy
 from .models import mlp
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, LayerNorm
 from .regularizers import L1, L2
+from .residual import Residual
 from .training import fit, predict, train_step
 
 __version__ = "0.1.0"
@@ -61,6 +63,9 @@ __all__ = [
     "Dropout",
     "Sequential",
     "mlp",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Residual",
     # activation layers
     "Identity",
     "Sigmoid",

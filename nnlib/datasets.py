@@ -16,6 +16,9 @@ Conventions shared by every function here (stated once):
 * ``dtype`` (a floating dtype, float64 by default) is the dtype of ``X`` (and of
   ``y`` for regression); labels are always int64.
 
+``standardize`` rescales inputs to mean 0 and standard deviation 1 per
+feature, with statistics fitted on the training rows and reused for the test rows.
+
 The digits (``load_digits``, defined in ``nnlib._digits``) are the UCI "Optical
 Recognition of Handwritten Digits" test set, by E. Alpaydin and C. Kaynak,
 licensed CC BY 4.0; see ``nnlib/data/DIGITS_LICENSE.txt``.
@@ -41,6 +44,8 @@ __all__ = [
     "make_sine",
     "make_line",
     "train_test_split",
+    "standardize",
+    "Standardization",
     "load_digits",
     "digits_split",
 ]
@@ -494,3 +499,99 @@ def digits_split(
         X_rest, y_rest, val_size, rng=rng + 1, stratify=True
     )
     return X_train, X_val, X_test, y_train, y_val, y_test
+
+
+# ----------------------------------------------------------------------------- standardizing
+class Standardization:
+    """The per-feature statistics ``standardize`` fitted: ``X_s = (X - mean) / std``.
+
+    Attributes
+    ----------
+    mean : ndarray, shape X.shape[1:] (``(D,)`` for ``(N, D)`` data)
+        Mean of every feature over the rows it was fitted on.
+    std : ndarray, same shape as ``mean``
+        The divisor: the (biased, ``ddof=0``) standard deviation of every
+        feature, or 1 for a feature that was constant, which then maps to 0.
+    constant : ndarray of bool, same shape as ``mean``
+        Which features were constant in the fitted rows.
+    """
+
+    __slots__ = ("mean", "std", "constant")
+
+    def __init__(self, mean: np.ndarray, std: np.ndarray, constant: np.ndarray) -> None:
+        self.mean, self.std, self.constant = mean, std, constant
+
+    def __repr__(self) -> str:
+        n = int(self.constant.sum())
+        return f"Standardization(features={self.mean.shape}, constant={n})"
+
+
+def standardize(
+    X: npt.ArrayLike, stats: Standardization | None = None
+) -> tuple[np.ndarray, Standardization]:
+    """Rescale every feature (column) to mean 0 and standard deviation 1.
+
+    Fit on the training rows, then apply the *same* statistics to the test rows
+    (statistics taken from the test set would leak it into the model and
+    shift it differently from what the network was trained on)::
+
+        X_train_s, stats = standardize(X_train)       # fit and apply
+        X_test_s, _ = standardize(X_test, stats)      # apply only
+
+    Per feature ``j``: ``X_s[:, j] = (X[:, j] - mean[j]) / std[j]``, with the
+    biased standard deviation (``ddof=0``, as in scikit-learn's
+    ``StandardScaler``). A feature that is constant in the fitted rows (a
+    corner pixel of the digits that is always 0) gets ``std = 1``, so it maps
+    to 0 instead of dividing by zero.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, D) (or (N, ...): statistics over the rows, axis 0)
+        Not modified.
+    stats : Standardization, optional
+        Statistics from an earlier call (on the training rows). ``None``: fit
+        them on ``X``.
+
+    Returns
+    -------
+    X_s : ndarray, same shape as ``X``
+        float32 when ``X`` is float32, otherwise float64.
+    stats : Standardization
+        The statistics used (``stats`` itself when given).
+
+    Examples
+    --------
+    >>> X_train = np.array([[0.0, 5.0], [2.0, 5.0]])
+    >>> X_train_s, stats = standardize(X_train)
+    >>> X_train_s
+    array([[-1.,  0.],
+           [ 1.,  0.]])
+    >>> standardize(np.array([[4.0, 6.0]]), stats)[0]
+    array([[3., 1.]])
+    """
+    X = np.asarray(X)
+    if X.ndim < 2:
+        hint = " (one feature? use X.reshape(-1, 1))" if X.ndim == 1 else ""
+        raise ValueError(f"standardize expects X of shape (N, D); got shape {X.shape}{hint}")
+    dtype = np.dtype(np.float32) if X.dtype == np.float32 else np.dtype(np.float64)
+    X = X.astype(dtype, copy=False)
+    if stats is None:
+        if len(X) == 0:
+            raise ValueError("standardize got no rows to fit the statistics on (X has 0 rows)")
+        constant = np.all(X == X[0], axis=0)  # exactly constant: no rounding threshold
+        mean = np.where(constant, X[0], X.mean(axis=0))  # constant columns map to exactly 0
+        std = np.where(constant, 1.0, X.std(axis=0)).astype(dtype)
+        stats = Standardization(mean, std, constant)
+    elif not isinstance(stats, Standardization):
+        raise TypeError(
+            "stats must be the Standardization returned by standardize(X_train); "
+            f"got {type(stats).__name__}"
+        )
+    if X.shape[1:] != stats.mean.shape:
+        raise ValueError(
+            f"standardize got X of shape {X.shape}, but the statistics were fitted on rows of "
+            f"shape {stats.mean.shape}; expected (N, {', '.join(map(str, stats.mean.shape))})"
+        )
+    mean = stats.mean.astype(dtype, copy=False)
+    std = stats.std.astype(dtype, copy=False)
+    return (X - mean) / std, stats

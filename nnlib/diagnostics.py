@@ -13,13 +13,21 @@ These are the numbers the initialization and vanishing-gradient chapters plot:
   barely learning);
 * :class:`DiagnosticsCallback` records all of this once per epoch of ``fit``.
 
+The per-layer functions run in evaluation mode by default (dropout off,
+batch norm with its running statistics); ``training=True`` shows the network
+as a training step sees it (batch norm with the batch's own statistics), and
+leaves the running statistics as they were. A ``Residual`` block counts as
+one layer (its output ``x + block(x)``).
+
 Arrays are batch-first: ``x`` is ``(N, D)``. Parameters are keyed
-``"<layer index>.<name>"`` (``"0.W"``, ``"2.b"``), as in ``History``.
+``"<layer index>.<name>"`` (``"0.W"``, ``"2.b"``, ``"3.0.0.W"`` inside a
+residual block), as in ``History``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +37,8 @@ from .activations import ELU, GELU, Identity, LeakyReLU, ReLU, Sigmoid, SiLU, So
 from .callbacks import Callback
 from .layers import Dropout, Linear
 from .module import Module, named_parameters
+from .normalization import BatchNorm1d, LayerNorm
+from .residual import Residual
 
 __all__ = [
     "LayerStats",
@@ -55,11 +65,14 @@ _KINDS: tuple[tuple[type, str], ...] = (
     (Softmax, "softmax"),
     (Identity, "identity"),
     (Dropout, "dropout"),
+    (BatchNorm1d, "batchnorm"),
+    (LayerNorm, "layernorm"),
+    (Residual, "residual"),
 )
 
 
 def layer_kind(layer: Module) -> str:
-    """``"linear"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``, ... or ``"other"``."""
+    """``"linear"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"batchnorm"``, ... or ``"other"``."""
     for cls, kind in _KINDS:
         if isinstance(layer, cls):
             return kind
@@ -79,7 +92,7 @@ class LayerStats:
     kind : str
         ``"linear"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``,
         ``"elu"``, ``"gelu"``, ``"silu"``, ``"softmax"``, ``"identity"``,
-        ``"dropout"`` or ``"other"``.
+        ``"dropout"``, ``"batchnorm"``, ``"layernorm"``, ``"residual"`` or ``"other"``.
     shape : tuple of int
         Shape of the output, ``(N, H)``.
     mean, std : float
@@ -126,29 +139,62 @@ def _layers(model: Module) -> list[Module]:
     return list(model.children()) or [model]
 
 
-def layer_outputs(model: Module, x: ArrayLike) -> list[np.ndarray]:
-    """The output of every layer of ``model`` for the batch ``x``, in eval mode.
+def _all_modules(model: Module) -> list[Module]:
+    """``model`` and every module inside it, depth first."""
+    out = [model]
+    for child in model.children():
+        out.extend(_all_modules(child))
+    return out
+
+
+@contextmanager
+def _mode(model: Module, training: bool) -> Iterator[None]:
+    """Run the block with ``model`` in training or eval mode, then put back its mode and
+    the running statistics of its batch-norm layers (a training-mode pass updates them)."""
+    was_training = model.training
+    saved = [
+        (m, m.num_batches_tracked, m.running_mean.copy(), m.running_var.copy())
+        for m in _all_modules(model)
+        if isinstance(m, BatchNorm1d) and m.track_running_stats
+    ]
+    model.train(bool(training))
+    try:
+        yield
+    finally:
+        for m, n, mean, var in saved:
+            m.num_batches_tracked = n
+            m.running_mean[...] = mean
+            m.running_var[...] = var
+        model.train(was_training)
+
+
+def _forward_layers(layers: list[Module], x: ArrayLike) -> list[np.ndarray]:
+    h = np.asarray(x)
+    outs = []
+    for layer in layers:
+        h = layer.forward(h)
+        outs.append(h)
+    return outs
+
+
+def layer_outputs(model: Module, x: ArrayLike, *, training: bool = False) -> list[np.ndarray]:
+    """The output of every layer of ``model`` for the batch ``x``.
 
     Parameters
     ----------
     x : array, shape (N, D)
+    training : bool
+        Run in training mode (batch norm normalizes with this batch's statistics,
+        dropout is active) instead of eval mode (the default). Either way the
+        model's mode and its running statistics are left as they were.
 
     Returns
     -------
     list of arrays
         ``outs[i]`` is what layer ``i`` returned (``outs[-1]`` is the model's output).
     """
-    was_training = model.training
-    model.eval()
-    try:
-        h = np.asarray(x)
-        outs = []
-        for layer in _layers(model):
-            h = layer.forward(h)
-            outs.append(h)
-        return outs
-    finally:
-        model.train(was_training)
+    with _mode(model, training):
+        return _forward_layers(_layers(model), x)
 
 
 def layer_statistics(
@@ -160,12 +206,14 @@ def layer_statistics(
     bins: int = 30,
     hist_range: tuple[float, float] | None = None,
     saturation_eps: float = 0.01,
+    training: bool = False,
 ) -> list[LayerStats]:
     """One :class:`LayerStats` per layer of ``model`` on the batch ``x``.
 
-    Runs a forward pass in eval mode (dropout off); with ``y`` and
-    ``loss_fn`` also a backward pass, which overwrites the layers' ``grads``
-    like any backward pass but changes no parameter. The mode is restored.
+    Runs a forward pass in eval mode (dropout off, batch norm with its running
+    statistics); with ``y`` and ``loss_fn`` also a backward pass, which
+    overwrites the layers' ``grads`` like any backward pass but changes no
+    parameter. The mode (and batch norm's running statistics) are restored.
 
     Parameters
     ----------
@@ -182,6 +230,11 @@ def layer_statistics(
         default: each output's own min and max.
     saturation_eps : float
         Distance from the asymptote that counts as saturated (see ``LayerStats``).
+    training : bool
+        Run the passes in training mode: batch norm then uses the batch's own
+        statistics, as in a training step (needed to see what it does to a
+        freshly initialized network, whose running statistics are still 0 and 1);
+        dropout is active too.
 
     Returns
     -------
@@ -195,19 +248,15 @@ def layer_statistics(
     if (y is None) != (loss_fn is None):
         raise ValueError("layer_statistics needs both y and loss_fn for gradients, or neither")
     layers = _layers(model)
-    was_training = model.training
-    model.eval()
-    try:
-        outs = layer_outputs(model, x)
+    with _mode(model, training):
+        outs = _forward_layers(layers, x)
         out_grads: list[float | None] = [None] * len(layers)
         if loss_fn is not None:
             loss_fn.forward(outs[-1], y)
             dh = loss_fn.backward()
             for i in range(len(layers) - 1, -1, -1):
                 out_grads[i] = float(np.linalg.norm(dh))
-                dh = layers[i].backward(dh, need_dx=i > 0)
-    finally:
-        model.train(was_training)
+                dh = layers[i].backward(dh)
 
     stats = []
     for i, (layer, out) in enumerate(zip(layers, outs, strict=True)):
@@ -240,13 +289,13 @@ def stats_table(stats: list[LayerStats]) -> str:
         return "-" if v is None else format(v, fmt)
 
     header = (
-        f"{'#':>2}  {'layer':<10}{'mean':>9}{'std':>9}{'saturated':>10}{'dead':>7}"
+        f"{'#':>2}  {'layer':<12}{'mean':>9}{'std':>9}{'saturated':>10}{'dead':>7}"
         f"{'|W|':>10}{'|dL/dW|':>10}{'|dL/dout|':>11}"
     )
     lines = [header]
     for s in stats:
         lines.append(
-            f"{s.index:>2}  {s.name:<10}{s.mean:>9.3f}{s.std:>9.3f}"
+            f"{s.index:>2}  {s.name:<12}{s.mean:>9.3f}{s.std:>9.3f}"
             f"{num(s.saturated, '.1%'):>10}{num(s.dead, '.1%'):>7}"
             f"{num(s.weight_norm, '.3g'):>10}{num(s.grad_norm, '.3g'):>10}"
             f"{num(s.out_grad_norm, '.3g'):>11}"

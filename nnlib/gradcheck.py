@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ._utils import RngLike, as_rng
-from .module import Module
+from .module import Module, named_parameters
 
 __all__ = [
     "numerical_gradient",
@@ -112,7 +112,8 @@ def check_layer(
     -------
     dict
         ``{"x": err, "W": err, ...}``: the relative error for the input and for
-        every parameter of the layer.
+        every parameter of the layer, keyed as by ``named_parameters`` (a layer
+        that wraps others, such as ``Residual``, gives ``"0.0.W"``, ...).
     """
     gen = as_rng(rng)
     x = np.array(x, dtype=np.float64)
@@ -121,15 +122,16 @@ def check_layer(
         dout = gen.standard_normal(out.shape)
     dout = np.asarray(dout, dtype=np.float64)
     dx = layer.backward(dout)
+    params = named_parameters(layer)
     analytic = {"x": np.array(dx)}
-    analytic.update({name: np.array(g) for name, g in layer.grads.items()})
+    analytic.update({key: np.array(p.grad) for key, p in params})
 
     def f() -> float:
         return float(np.sum(layer.forward(x) * dout))
 
     errors = {"x": rel_error(analytic["x"], _perturb_and_measure(f, x, h))}
-    for name, value in layer.params.items():
-        errors[name] = rel_error(analytic[name], _perturb_and_measure(f, value, h))
+    for key, p in params:
+        errors[key] = rel_error(analytic[key], _perturb_and_measure(f, p.data, h))
     return errors
 
 
@@ -152,7 +154,7 @@ def check_model(
 
     Returns ``{"x": err, "0.W": err, "0.b": err, "2.W": err, ...}``: the relative
     error of the input gradient and of every parameter, keyed by the layer's
-    index in the model and the parameter's name.
+    index in the model and the parameter's name (``named_parameters``' keys).
     """
     x = np.array(x, dtype=np.float64)
     loss.forward(model.forward(x), y)
@@ -173,11 +175,9 @@ def check_model(
 
 
 def _parameter_names(model: Module) -> list[str]:
-    """Readable keys for ``model.parameters()``: ``"<layer index>.<name>"``."""
-    layers = list(model.children())
-    if not layers:
-        return [p.name for p in model.parameters()]
-    names = []
-    for i, layer in enumerate(layers):
-        names.extend(f"{i}.{p.name}" for p in layer.parameters())
-    return names
+    """Readable keys for ``model.parameters()``: ``"<layer index>.<name>"``, nested as needed.
+
+    ``named_parameters``' keys, so a parameter inside a residual block
+    (``"1.0.0.W"``) does not collide with the first layer's ``"0.W"``.
+    """
+    return [key for key, _ in named_parameters(model)]

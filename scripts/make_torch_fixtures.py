@@ -4,9 +4,11 @@ Run from the repository root (needs torch; everything in float64)::
 
     python scripts/make_torch_fixtures.py
 
-It writes ``tests/fixtures/torch_reference.npz`` (a few KB). The tests compare
-nnlib against that file, so CI needs no torch; when torch is installed the tests
-also import this script and recompute every value live.
+It writes ``tests/fixtures/torch_reference.npz`` (a few KB) and, for the
+normalization layers, ``tests/fixtures/torch_norm_reference.npz`` (see
+``torch_norm_reference``). The tests compare nnlib against those files, so CI
+needs no torch; when torch is installed the tests also import this script and
+recompute every value live.
 
 What is stored. Inputs (float32 values, used as float64; stored so the tests
 never depend on NumPy's random streams staying the same across versions):
@@ -219,6 +221,142 @@ def metadata() -> dict[str, np.ndarray]:
     return {"meta": np.array(json.dumps(meta))}
 
 
+# -- normalization layers ---------------------------------------------------------
+# BatchNorm1d: BN_STEPS training batches of shape BN_SHAPE go through one layer (its
+# running statistics evolve; gamma and beta stay fixed), then one batch in eval mode.
+NORM_FIXTURE = FIXTURE.parent / "torch_norm_reference.npz"
+NORM_SEED = 20240602
+BN_STEPS = 20
+BN_SHAPE = (8, 5)  # (N, D) of each training batch
+BN_EVAL_N = 6
+BN_RECORD = (1, 20)  # store outputs and gradients of these training steps
+BN_CONFIGS: list[tuple[str, dict[str, Any]]] = [
+    ("default", {}),
+    ("momentum_eps", {"momentum": 0.3, "eps": 1e-3}),
+    ("cumulative", {"momentum": None}),
+    ("no_affine", {"affine": False}),
+    ("no_running_stats", {"track_running_stats": False}),
+]
+# LayerNorm: name, normalized_shape, keyword arguments; one batch of LN_N examples
+LN_N = 6
+LN_CONFIGS: list[tuple[str, list[int], dict[str, Any]]] = [
+    ("default", [5], {}),
+    ("eps", [5], {"eps": 1e-2}),
+    ("no_affine", [5], {"elementwise_affine": False}),
+    ("no_bias", [5], {"bias": False}),
+    ("two_axes", [3, 4], {}),
+]
+
+
+def make_norm_inputs() -> dict[str, np.ndarray]:
+    """Seeded inputs of the normalization fixtures (float32 values, used as float64).
+
+    ``bn_x`` (BN_STEPS, N, D): training batches whose columns have different means
+    and scales; ``bn_dout`` the same shape; ``bn_x_eval``, ``bn_dout_eval``
+    (BN_EVAL_N, D); ``bn_gamma``, ``bn_beta`` (D,). For each LayerNorm config
+    ``<name>``: ``ln_x.<name>``, ``ln_dout.<name>`` (LN_N, *normalized_shape) and
+    ``ln_gamma.<name>``, ``ln_beta.<name>`` (normalized_shape).
+    """
+    rng = np.random.default_rng(NORM_SEED)
+    steps, (n, d) = BN_STEPS, BN_SHAPE
+    loc, scale = rng.uniform(-2.0, 2.0, d), np.exp(rng.uniform(-1.0, 1.0, d))  # (D,)
+    out = {
+        "bn_x": loc + scale * rng.standard_normal((steps, n, d)),
+        "bn_dout": rng.standard_normal((steps, n, d)),
+        "bn_x_eval": loc + scale * rng.standard_normal((BN_EVAL_N, d)),
+        "bn_dout_eval": rng.standard_normal((BN_EVAL_N, d)),
+        "bn_gamma": rng.uniform(0.5, 2.0, d),
+        "bn_beta": rng.standard_normal(d),
+    }
+    for name, shape, _ in LN_CONFIGS:
+        out[f"ln_x.{name}"] = 1.0 + 3.0 * rng.standard_normal((LN_N, *shape))
+        out[f"ln_dout.{name}"] = rng.standard_normal((LN_N, *shape))
+        out[f"ln_gamma.{name}"] = rng.uniform(0.5, 2.0, shape)
+        out[f"ln_beta.{name}"] = rng.standard_normal(shape)
+    return {k: v.astype(np.float32) for k, v in out.items()}
+
+
+def torch_norm_reference(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """torch's BatchNorm1d and LayerNorm in float64 on ``inputs``.
+
+    Returns
+    -------
+    dict with, for every BatchNorm1d config ``bn.<name>.``:
+        ``train_out``, ``train_dx`` (len(BN_RECORD), N, D) and, with affine,
+        ``train_dgamma``, ``train_dbeta`` (len(BN_RECORD), D): forward output and
+        gradients of the training steps in BN_RECORD; with running statistics,
+        ``running_mean``, ``running_var`` (BN_STEPS, D) after every step;
+        ``eval_out``, ``eval_dx`` (BN_EVAL_N, D) and, with affine,
+        ``eval_dgamma``, ``eval_dbeta`` (D,) in eval mode after the training steps;
+    and for every LayerNorm config ``ln.<name>.``: ``out``, ``dx`` (like x) and the
+    parameter gradients ``dgamma``, ``dbeta`` (normalized_shape) when learned.
+    """
+    import torch
+
+    def t(a: np.ndarray, grad: bool = False) -> Any:
+        return torch.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
+
+    def run(module: Any, x: np.ndarray, dout: np.ndarray) -> dict[str, np.ndarray]:
+        """One forward and backward pass: out, dx and the parameter gradients."""
+        module.zero_grad()
+        xt = t(x, grad=True)
+        out = module(xt)
+        out.backward(t(dout))
+        res = {"out": out.detach().numpy().copy(), "dx": xt.grad.numpy().copy()}
+        for tname, mine in (("weight", "dgamma"), ("bias", "dbeta")):
+            p = getattr(module, tname, None)
+            if p is not None:
+                res[mine] = p.grad.numpy().copy()
+        return res
+
+    ref: dict[str, np.ndarray] = {}
+    for name, kwargs in BN_CONFIGS:
+        bn = torch.nn.BatchNorm1d(BN_SHAPE[1], dtype=torch.float64, **kwargs)
+        if bn.affine:
+            with torch.no_grad():
+                bn.weight.copy_(t(inputs["bn_gamma"]))
+                bn.bias.copy_(t(inputs["bn_beta"]))
+        bn.train()
+        records, means, variances = [], [], []
+        for k in range(1, BN_STEPS + 1):
+            res = run(bn, inputs["bn_x"][k - 1], inputs["bn_dout"][k - 1])
+            if k in BN_RECORD:
+                records.append(res)
+            if bn.track_running_stats:
+                means.append(bn.running_mean.numpy().copy())
+                variances.append(bn.running_var.numpy().copy())
+        for key in records[0]:
+            ref[f"bn.{name}.train_{key}"] = np.stack([r[key] for r in records])
+        if bn.track_running_stats:
+            ref[f"bn.{name}.running_mean"] = np.array(means)
+            ref[f"bn.{name}.running_var"] = np.array(variances)
+        bn.eval()
+        for key, value in run(bn, inputs["bn_x_eval"], inputs["bn_dout_eval"]).items():
+            ref[f"bn.{name}.eval_{key}"] = value
+    for name, shape, kwargs in LN_CONFIGS:
+        ln = torch.nn.LayerNorm(shape, dtype=torch.float64, **kwargs)
+        with torch.no_grad():
+            if ln.weight is not None:
+                ln.weight.copy_(t(inputs[f"ln_gamma.{name}"]))
+            if ln.bias is not None:
+                ln.bias.copy_(t(inputs[f"ln_beta.{name}"]))
+        for key, value in run(ln, inputs[f"ln_x.{name}"], inputs[f"ln_dout.{name}"]).items():
+            ref[f"ln.{name}.{key}"] = value
+    return ref
+
+
+def norm_metadata() -> dict[str, np.ndarray]:
+    """The normalization configurations as one JSON string (``meta``)."""
+    meta = {
+        "seed": NORM_SEED,
+        "bn_steps": BN_STEPS,
+        "bn_record": BN_RECORD,
+        "bn_configs": BN_CONFIGS,
+        "ln_configs": LN_CONFIGS,
+    }
+    return {"meta": np.array(json.dumps(meta))}
+
+
 def main() -> None:
     import torch
 
@@ -228,6 +366,11 @@ def main() -> None:
     np.savez_compressed(FIXTURE, **data)
     size = FIXTURE.stat().st_size
     print(f"wrote {FIXTURE} ({size} bytes, {len(data)} arrays) with torch {torch.__version__}")
+    norm_inputs = make_norm_inputs()
+    data = {**norm_inputs, **norm_metadata(), **torch_norm_reference(norm_inputs)}
+    np.savez_compressed(NORM_FIXTURE, **data)
+    size = NORM_FIXTURE.stat().st_size
+    print(f"wrote {NORM_FIXTURE} ({size} bytes, {len(data)} arrays)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Tests for nnlib.datasets: toy generators, train_test_split, and the bundled digits."""
+"""Tests for nnlib.datasets: toy generators, train_test_split, standardize, and the digits."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from nnlib.datasets import (
     make_sine,
     make_spirals,
     make_xor,
+    standardize,
     train_test_split,
 )
 
@@ -450,3 +451,53 @@ def test_digits_split_uses_every_image_once_and_is_stratified():
     for labels, n in ((y_train, 1077), (y_val, 270), (y_test, 450)):
         share = np.bincount(labels, minlength=10) / n
         np.testing.assert_allclose(share, np.bincount(y) / len(y), atol=0.01)
+
+
+# -- standardize ------------------------------------------------------------------------
+def test_standardize_fits_on_training_rows_and_reuses_the_statistics(rng):
+    X = np.array([5.0, -2.0, 100.0]) + np.array([3.0, 0.1, 20.0]) * rng.standard_normal((200, 3))
+    X_train, X_test = X[:150], X[150:]
+    X_train_s, stats = standardize(X_train)
+    np.testing.assert_allclose(X_train_s.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(X_train_s.std(axis=0), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(stats.mean, X_train.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(stats.std, X_train.std(axis=0), rtol=1e-12)  # biased (ddof=0)
+    X_test_s, same = standardize(X_test, stats)
+    assert same is stats
+    np.testing.assert_allclose(X_test_s, (X_test - X_train.mean(0)) / X_train.std(0), rtol=1e-12)
+    assert abs(X_test_s.mean(axis=0)).max() > 1e-3  # the test rows' own statistics are not used
+
+
+def test_standardize_maps_constant_columns_to_zero_without_dividing_by_zero():
+    X, _ = load_digits()
+    with np.errstate(all="raise"):
+        X_s, stats = standardize(X)
+    assert np.isfinite(X_s).all()
+    corner = X[:, 0] == 0  # the top-left pixel is blank in every digit
+    assert corner.all() and stats.constant[0] and stats.std[0] == 1.0
+    assert np.array_equal(X_s[:, 0], np.zeros(len(X)))
+    assert stats.constant.sum() == np.sum(X.min(axis=0) == X.max(axis=0))
+    X_const = np.full((4, 2), 0.1)  # 0.1 is not exact in binary: no rounding residue either
+    assert np.array_equal(standardize(X_const)[0], np.zeros((4, 2)))
+
+
+def test_standardize_keeps_float32_and_does_not_modify_its_input(rng):
+    X = rng.standard_normal((20, 3)).astype(np.float32) * 4 + 1
+    X0 = X.copy()
+    X_s, stats = standardize(X)
+    assert X_s.dtype == np.float32 and stats.mean.dtype == np.float32
+    assert np.array_equal(X, X0) and not np.shares_memory(X_s, X)
+    assert standardize(X.astype(np.float64), stats)[0].dtype == np.float64
+    assert standardize(np.arange(6).reshape(3, 2))[0].dtype == np.float64  # ints promoted
+
+
+def test_standardize_rejects_mismatched_or_malformed_input(rng):
+    _, stats = standardize(rng.standard_normal((10, 3)))
+    with pytest.raises(ValueError, match=r"shape \(4, 2\).*fitted on rows of shape \(3,\)"):
+        standardize(np.ones((4, 2)), stats)
+    with pytest.raises(ValueError, match="reshape"):
+        standardize(np.ones(5))
+    with pytest.raises(ValueError, match="0 rows"):
+        standardize(np.ones((0, 3)))
+    with pytest.raises(TypeError, match="Standardization"):
+        standardize(np.ones((2, 3)), (np.zeros(3), np.ones(3)))
