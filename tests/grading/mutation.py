@@ -546,8 +546,8 @@ def observe(run: Callable[[], Any], seconds: float = TIME_LIMIT) -> Any:
         return Raised(type(err).__name__)
 
 
-def passes_check(check: Callable, answers: tuple, seconds: float = TIME_LIMIT) -> bool:
-    """Whether the check accepts ``answers`` (an exception or a timeout is a failure)."""
+def run_check(check: Callable, answers: tuple, seconds: float = TIME_LIMIT) -> BaseException | None:
+    """None when the check accepts ``answers``; else what it raised (a timeout fails too)."""
     try:
         with (
             time_limit(seconds),
@@ -557,8 +557,8 @@ def passes_check(check: Callable, answers: tuple, seconds: float = TIME_LIMIT) -
         ):
             warnings.simplefilter("ignore")
             check(*answers)
-    except MutantTimeout:
-        return False
-    except Exception:
-        return False
-    return True
+    except MutantTimeout as err:
+        return err
+    except Exception as err:
+        return err
+    return None
