@@ -137,7 +137,10 @@ SWAPPED_NAMES = {  # reductions and elementwise pairs, as np.f or as methods
     "normal": "uniform",
     "uniform": "normal",
 }
-UNWRAPPED_CALLS = {"float", "int", "abs", "list", "tuple", "sqrt", "asarray", "array", "copy"}
+UNWRAPPED_CALLS = {
+    *("float", "int", "abs", "list", "tuple", "sqrt", "asarray", "array", "copy"),
+    *("zeros_like", "ones_like"),  # a new array replaced by the one it takes the shape of
+}
 UNWRAPPED_METHODS = {"copy", "astype", "item", "ravel"}
 
 Edit = Callable[[ast.AST], ast.AST | None]
@@ -310,6 +313,8 @@ def _edits(
                 "array": "copy dropped",
                 "copy": "copy dropped",
                 "asarray": "copy dropped",
+                "zeros_like": "copy dropped",
+                "ones_like": "copy dropped",
                 "sqrt": "call dropped",
                 "abs": "call dropped",
             }.get(name, "cast dropped")
