@@ -5,7 +5,8 @@ small AST edits inside its ``### BEGIN SOLUTION`` / ``### END SOLUTION``
 region make *mutants*: an operator swapped (``+``/``-``, ``*``/``/``), a term
 dropped, ``axis`` changed or dropped, ``keepdims`` dropped, a reduction
 swapped (``max``/``min``, ``sum``/``mean``), a comparison loosened, an
-off-by-one in a range or a slice, a transpose added or removed, an in-place
+off-by-one in a range or a slice, a transpose added or removed, an operand
+turned into a column (``(N,)`` against ``(N, 1)``), an in-place
 update turned into a rebinding (and back), a constant changed, an argument
 replaced by its default value, a copy or a cast dropped, a statement deleted.
 
@@ -219,6 +220,13 @@ def _edits(
         if isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div | ast.MatMult):
             add(("term dropped", "keep the left operand", copy.deepcopy(node.left)))
             add(("term dropped", "keep the right operand", copy.deepcopy(node.right)))
+        if isinstance(node.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
+            for side in ("left", "right"):  # (N,) and (N, 1) mixed: a broadcasting bug
+                if isinstance(getattr(node, side), ast.Name):
+                    new = copy.deepcopy(node)
+                    column = ast.parse(f"{getattr(node, side).id}[..., None]", mode="eval").body
+                    setattr(new, side, column)
+                    add(("broadcasting", f"the {side} operand made a column", new))
         if isinstance(node.op, ast.MatMult):
             for side in ("left", "right"):
                 new = copy.deepcopy(node)
