@@ -2,7 +2,7 @@
 
 One :class:`Battery` per exercise: ``run(*answers)`` calls the answers (the
 names the check cell passes to the check) on the exercise's battery and
-returns an *observation*, plain data that :func:`mutation.equivalent`
+returns an *observation*, plain data that :func:`mutation_judge.equivalent`
 compares with the solution's by the check's acceptance rule. Batteries cover
 what the exercise text promises: random shapes and both float dtypes, batch
 size 1 and a single class or unit, extreme values within the stated domain,
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from mutation import Sample
+from mutation_judge import Sample
 
 SEED = 31337  # far from the seeds of the checks (0 to 8000)
 

@@ -26,17 +26,9 @@ from typing import Any
 import numpy as np
 import pytest
 from exercise_helpers import CHAPTERS
-from mutation import (
-    Mutant,
-    Raised,
-    equivalent,
-    load_notebook,
-    mutants,
-    observe,
-    run_check,
-    solution_cell,
-)
+from mutation import Mutant, load_notebook, mutants, solution_cell
 from mutation_batteries import BATTERIES
+from mutation_judge import Raised, equivalent, observe, run_check
 
 from nnlib.grading import ExerciseFailed, checks
 from nnlib.grading.diagnose import shape_of
