@@ -91,6 +91,14 @@ and values, naming the first matching :class:`Mistake` or a generic hint;
 ``c.require`` / ``c.failure`` / ``c.unpack`` cover custom tests (e.g. the
 distribution of an initializer's output). Check functions must accept every
 correct implementation and test several shapes and seeds, never one row.
+
+Every check is mutation-tested (``tests/grading/test_mutation.py``): wrong
+versions of the notebook's solution, made by small AST edits, must fail it
+unless they behave like the solution on a battery of inputs of their own
+(``tests/grading/mutation_batteries.py``; a new exercise needs one there).
+Generic hints name a relation (a factor, a sign, a transpose, the shapes) only
+when it holds on the failing case, and a pattern in values only over several
+entries: a wrong single number gets the expected and the returned value.
 """
 
 from .checks import Check

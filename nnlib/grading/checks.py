@@ -345,7 +345,7 @@ class Check:
             fail(
                 f"your {name} contains NaN or inf ({bad} of {g.size} entries)",
                 describe(got),
-                "finite numbers",
+                f"finite numbers ({describe(expected)})" if not es else "finite numbers",
                 nonfinite_hint(got, ctx),
                 "nonfinite",
             )

@@ -19,7 +19,10 @@ passes to ``Check.compare(..., ctx={...})``.
 When no listed mistake matches, the generic hints below are tried: a
 transposed result, a flipped sign, a constant factor (N, 2, 1/2...), a missing
 or extra dimension, a reduction over the wrong axis, a float32 input that came
-back as float64, NaN or inf from an overflow.
+back as float64, NaN or inf (with NumPy's warnings). A generic hint states a
+relation that holds on the failing case (the factor, the sign, the transpose,
+the shapes); a pattern in values needs several entries to count, so a wrong
+single number gets only "expected ..., got ..." and what is known about it.
 """
 
 from __future__ import annotations
@@ -167,8 +170,10 @@ def shape_hint(got: Any, expected: Any, ctx: dict) -> str | None:
         return "expected one number: did you forget to average (or sum) over the batch?"
     if len(es) >= 2 and gs == es[::-1]:
         return "the result is transposed: did you forget a `.T` or swap the operands of `@`?"
-    if len(es) == 1 and gs in ((es[0], es[0]), (es[0], 1)) and gs != es:
+    if len(es) == 1 and es[0] > 1 and gs == (es[0], es[0]):
         return "mixing shapes (N,) and (N, 1) broadcasts to (N, N): make the shapes match"
+    if len(es) == 1 and gs == (es[0], 1):
+        return "a column of shape (N, 1) where a vector (N,) was expected: flatten it or keep (N,)"
     if len(es) == 2 and es[1] == 1 and gs in ((es[0],), (es[0], es[0])):
         return "a (N, 1) column lost its second axis or was broadcast: keep the shape (N, 1)"
     if len(gs) == len(es) + 1 and 1 in gs and tuple(d for d in gs if d != 1) == es:
@@ -201,23 +206,30 @@ def dtype_hint(got: Any, expected: Any) -> str | None:
 
 
 def nonfinite_hint(got: Any, ctx: dict) -> str:
-    """A hint for NaN or inf where finite numbers were expected."""
+    """What is known about NaN or inf where finite numbers were expected.
+
+    Only facts are stated: NumPy's own warnings when it gave any, and the
+    size of the inputs; an overflow is named only when NumPy reported one.
+    """
     biggest = max(
         (float(np.max(np.abs(a))) for a in ctx.get("args", ()) if _is_float_array(a)),
         default=0.0,
     )
-    warned = "; ".join(sorted(set(ctx.get("warnings", []))))
-    hint = ""
-    if biggest > 50:
-        hint = (
-            f"for inputs as large as {biggest:.3g}, exp() overflows: use a numerically "
-            "stable form (subtract the maximum first, or split by sign)"
+    warned = sorted(set(ctx.get("warnings", [])))
+    said = f" (NumPy warned: {'; '.join(warned)})" if warned else ""
+    if any("overflow" in w for w in warned):
+        return (
+            "exp() (or another power) overflowed to inf: use a numerically stable form "
+            f"(subtract the maximum first, or split by sign){said}"
         )
-    elif warned:
-        hint = "a division by zero or log(0)? keep values away from 0 (e.g. clip) before dividing"
     if warned:
-        hint += f" (NumPy warned: {warned})"
-    return hint or "check for a division by zero, log of 0 or an overflow"
+        return f"a division by zero or a log(0)? keep values away from 0 before dividing{said}"
+    if biggest > 50:
+        return (
+            f"the inputs go up to {biggest:.3g}: exp() of such numbers overflows to inf or "
+            "underflows to 0 (and log(0) = -inf); use a numerically stable form"
+        )
+    return "check for a division by zero, a log of 0 or an overflow"
 
 
 def _is_float_array(a: Any) -> bool:
@@ -226,21 +238,32 @@ def _is_float_array(a: Any) -> bool:
     )
 
 
+MIN_ENTRIES = 3  # a pattern (a sign, a factor) needs this many entries to count as evidence
+
+
 def value_hint(got: Any, expected: Any, ctx: dict) -> str | None:
-    """Generic reasons for wrong values: transposed, sign flipped, a constant factor."""
+    """Generic reasons for wrong values: transposed, sign flipped, a constant factor.
+
+    A pattern is named only when it holds on at least ``MIN_ENTRIES`` nonzero
+    entries at once: a single number (a loss, an epoch index) fits any factor,
+    so it gets no hint here; the message shows the expected and the returned
+    value instead.
+    """
     g, e = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     if g.shape != e.shape or not np.any(np.abs(e) > 1e-12):
+        return None
+    mask = np.abs(e) > 1e-9 * np.max(np.abs(e))
+    if int(mask.sum()) < MIN_ENTRIES:
         return None
     if e.ndim == 2 and e.shape[0] == e.shape[1] and np.allclose(g.T, e, rtol=1e-6, atol=1e-9):
         return "the result is transposed: check the order of a matrix product or a `.T`"
     if np.allclose(-g, e, rtol=1e-6, atol=1e-9):
         return "the sign is flipped: check a minus sign (e.g. subtract the gradient, do not add it)"
-    mask = np.abs(e) > 1e-9 * np.max(np.abs(e))
     ratios = g[mask] / e[mask]
     r = float(np.median(ratios))
     if not np.isfinite(r) or r == 0 or not np.allclose(ratios, r, rtol=1e-5, atol=0):
         return None
-    if np.isclose(r, 1.0):
+    if np.isclose(r, 1.0) or np.isclose(r, -1.0):
         return None
     n = ctx.get("N")
     if n and n > 1 and np.isclose(r, n):
@@ -251,9 +274,11 @@ def value_hint(got: Any, expected: Any, ctx: dict) -> str | None:
         return "twice too large: a factor 2 too many (a missing 1/2, or a 2 counted twice)"
     if np.isclose(r, 0.5):
         return "half of what was expected: a factor 2 is missing (the derivative of x² is 2x)"
-    if np.isclose(r, -1.0):
-        return None
-    return f"off by a constant factor of {r:.4g}: check scaling constants"
+    k = int(mask.sum())
+    return (
+        f"off by a constant factor: all {k} entries are {r:.4g} times the expected ones; "
+        "check scaling constants"
+    )
 
 
 # Ready-made mistakes an author may list explicitly (they are also generic hints).

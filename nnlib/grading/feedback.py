@@ -53,6 +53,10 @@ class ExerciseFailed(AssertionError):
     def __str__(self) -> str:
         return self.message
 
+    def __repr__(self) -> str:
+        """Plain text, as a terminal or nbconvert shows it: the message, not a constructor."""
+        return f"✗ {self.message}"
+
     def _render_traceback_(self) -> list[str]:
         """What IPython shows instead of a traceback: the message, headline in red."""
         first, *rest = self.message.splitlines() or [""]

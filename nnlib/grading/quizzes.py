@@ -139,7 +139,8 @@ class QuizQuestion:
         record_quiz(self.chapter, self.question_id, correct, self.attempts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        # the widget for Jupyter; plain text (not "VBox(children=...)") for everything else
+        return {**(self.widget._repr_mimebundle_(**kwargs) or {}), "text/plain": repr(self)}
 
     def __repr__(self) -> str:
         q = get_question(self.chapter, self.question_id)
@@ -161,7 +162,8 @@ class Quiz:
         self.widget = w.VBox([q.widget for q in self.questions])
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        # the widget for Jupyter; plain text (not "VBox(children=...)") for everything else
+        return {**(self.widget._repr_mimebundle_(**kwargs) or {}), "text/plain": repr(self)}
 
     def __repr__(self) -> str:
         return "\n\n".join(repr(q) for q in self.questions)

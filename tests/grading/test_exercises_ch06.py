@@ -372,6 +372,11 @@ WRONG = [
     ("rmsprop", rms(rmsprop_with(rms_right, corrected=True)), "RMSprop has no bias correction"),
     (
         "rmsprop",
+        rms(rmsprop_with(rms_right, denom=lambda v, eps: np.sqrt(v) + 1e-8)),
+        "used eps = 1e-8 whatever was passed",
+    ),
+    (
+        "rmsprop",
         rms(rmsprop_with(lambda a, v, g: (1 - a) * g * g)),
         "v restarts at every step",
     ),
@@ -398,6 +403,11 @@ WRONG = [
         "eps was added to sqrt(v) before the bias correction",
     ),
     ("adam", AdamFreshState, "m and v restart at every step"),
+    (
+        "adam",
+        adam(adam_with(denom=lambda v, v_hat, c2, eps: np.sqrt(v_hat) + 1e-8)),
+        "used eps = 1e-8 whatever was passed",
+    ),
     ("adam", adam(adam_with(m_of=lambda b1, b2, m, g: b1 * m - (1 - b1) * g)), "moved uphill"),
 ]
 

@@ -274,7 +274,20 @@ def _picked(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return _log_softmax(z)[np.arange(len(y)), y]  # (N,) log-probabilities of the labels
 
 
+def _global_max_ce(z: np.ndarray, y: np.ndarray) -> float:
+    """Cross-entropy with the maximum of the whole array subtracted (not each row's)."""
+    shifted = z - z.max()
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-np.mean(log_probs[np.arange(len(y)), y]))
+
+
 _CE_MISTAKES = [
+    Mistake(
+        "subtracted the maximum of the whole array: a row far below it underflows to "
+        "exp() = 0 everywhere, so its log is -inf; subtract each row's own maximum, "
+        "logits.max(axis=1, keepdims=True)",
+        impl=_global_max_ce,
+    ),
     Mistake(
         "np.exp overflowed for large logits (inf / inf = NaN): subtract each row's maximum "
         "before exponentiating; the softmax does not change",
@@ -335,6 +348,11 @@ def check_cross_entropy(cross_entropy: Any) -> None:
             np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 500.0], [-1000.0, 1000.0, 0.0]]),
             np.array([0, 2, 0]),
             "logits as large as 1000",
+        ),
+        (
+            np.array([[1000.0, 0.0, -1000.0], [-800.0, -801.0, -802.0]]),
+            np.array([1, 2]),
+            "rows with very different maxima",
         ),
     ]
     with Check(CROSS_ENTROPY, cross_entropy) as c:

@@ -317,8 +317,8 @@ def _expects_shape(f: Callable[[np.ndarray], float], shape: tuple) -> Callable:
     return g
 
 
-def _gradcheck_cases() -> list[tuple[Callable, np.ndarray, np.ndarray, str]]:
-    """(f, x, exact gradient, description) for the checker's test functions."""
+def _gradcheck_cases() -> list[tuple[Callable, np.ndarray, float, np.ndarray, str]]:
+    """(f, x, h, exact centered difference, description) for the checker's test functions."""
     rng = np.random.default_rng(900)
     M = rng.normal(size=(4, 4))
     A = M @ M.T + np.eye(4)  # symmetric, diagonal >= 1: f'' is never small
@@ -329,6 +329,7 @@ def _gradcheck_cases() -> list[tuple[Callable, np.ndarray, np.ndarray, str]]:
     x3 = rng.normal(size=(4, 1))
     x4 = np.array([1, -2, 3, 0])  # integers
     x5 = rng.uniform(-1.5, 1.5, size=(2, 2, 3))
+    x6 = rng.uniform(-2.0, 2.0, size=5)
 
     def quadratic(v):  # 0.5 v.A v + c.v, gradient A v + c
         return 0.5 * v @ A @ v + c @ v
@@ -344,11 +345,20 @@ def _gradcheck_cases() -> list[tuple[Callable, np.ndarray, np.ndarray, str]]:
 
     e3 = np.exp(x3)
     return [
-        (quadratic, x1, A @ x1 + c, "quadratic, x (4,)"),
-        (trig, x2, np.cos(x2) * x2 + np.sin(x2) + B.sum(axis=1), "sin(x) x + x @ B, x (3, 4)"),
-        (lse, x3, e3 / e3.sum(), "log-sum-exp, x (4, 1)"),
-        (quadratic, x4, A @ x4 + c, "quadratic, x of integers"),
-        (cubic, x5, x5**2, "sum(x³)/3, x (2, 2, 3)"),
+        (quadratic, x1, H_STEP, A @ x1 + c, "quadratic, x (4,)"),
+        (
+            trig,
+            x2,
+            H_STEP,
+            np.cos(x2) * x2 + np.sin(x2) + B.sum(axis=1),
+            "sin(x) x + x @ B, x (3, 4)",
+        ),
+        (lse, x3, H_STEP, e3 / e3.sum(), "log-sum-exp, x (4, 1)"),
+        (quadratic, x4, H_STEP, A @ x4 + c, "quadratic, x of integers"),
+        (cubic, x5, H_STEP, x5**2, "sum(x³)/3, x (2, 2, 3)"),
+        # with a large h the centered difference of x³/3 is x² + h²/3: a function that
+        # ignores h (and uses 1e-5) is off by 3e-5
+        (cubic, x6, 1e-2, x6**2 + 1e-4 / 3, "sum(x³)/3 with h = 0.01, x (5,)"),
     ]
 
 
@@ -366,8 +376,10 @@ def _differences(f: Callable, x: np.ndarray, h: float, kind: str) -> np.ndarray:
             grad[i] = (f(plus) - f(x)) / h
         elif kind == "backward":
             grad[i] = (f(x) - f(minus)) / h
-        else:  # "over_h"
+        elif kind == "over_h":
             grad[i] = (f(plus) - f(minus)) / h
+        else:  # "centered": right, for a given h
+            grad[i] = (f(plus) - f(minus)) / (2 * h)
     return grad
 
 
@@ -402,6 +414,10 @@ _NUMGRAD_MISTAKES = [
         impl=lambda f, x, h=H_STEP: _differences(f, x, h, "over_h"),
     ),
     Mistake(
+        "ignored the argument h: take the step size you are given, x[i] + h and x[i] - h",
+        impl=lambda f, x, h=H_STEP: _differences(f, x, H_STEP, "centered"),
+    ),
+    Mistake(
         "moved every entry of x at once: perturb one entry at a time, leaving the others fixed",
         impl=lambda f, x, h=H_STEP: _differences(f, x, h, "all_at_once"),
     ),
@@ -417,9 +433,9 @@ def check_numerical_gradient(numerical_gradient: Any) -> None:
     """``numerical_gradient(f, x, h)``: centered differences, x's shape, x left unchanged."""
     names = _arg_names(numerical_gradient, 3)  # x may be perturbed in place, if restored
     with Check(NUMERICAL_GRADIENT, numerical_gradient) as c:
-        for f, x, exact, note in _gradcheck_cases():
+        for f, x, h, exact, note in _gradcheck_cases():
             before = x.copy()
-            grad = c.call(_expects_shape(f, x.shape), x, H_STEP, note=note, mutates=tuple(names))
+            grad = c.call(_expects_shape(f, x.shape), x, h, note=note, mutates=tuple(names))
             _require_restored(c, before, x)
             # centered differences with h = 1e-5 are within ~1e-9 here; one-sided ones are
             # off by about h/2 * f'' >= 5e-6
@@ -460,6 +476,16 @@ _REL_MISTAKES = [
     Mistake(
         "0 / 0 = NaN when both arrays are all zeros: floor the denominator, max(1e-8, ...)",
         lambda got, exp, ctx: bool(np.any(np.isnan(np.asarray(got, dtype=float)))),
+    ),
+    Mistake(
+        "the denominator has no floor: when every |a| + |b| is below 1e-8, divide by 1e-8, "
+        "max(1e-8, largest |a| + |b|)",
+        impl=lambda a, b: np.max(np.abs(a - b)) / np.max(np.abs(a) + np.abs(b)),
+    ),
+    Mistake(
+        "added 1e-8 to the denominator: the floor is max(1e-8, ...), which leaves a "
+        "denominator above 1e-8 as it is",
+        impl=lambda a, b: np.max(np.abs(a - b)) / (np.max(np.abs(a) + np.abs(b)) + 1e-8),
     ),
     Mistake(
         "returned one ratio per entry: return a single number, the largest |a - b| over the "
@@ -505,6 +531,7 @@ def check_rel_error(rel_error: Any) -> None:
         (a4, a4.copy(), "equal"),
         (np.zeros(4), np.zeros(4), "both all zeros"),
         (np.zeros((2, 2)), np.array([[0.0, 1.0], [-2.0, 0.5]]), "a all zeros"),
+        (np.array([3e-9, 0.0]), np.array([0.0, 1e-9]), "every value below the 1e-8 floor"),
     ]
     with Check(REL_ERROR, rel_error) as c:
         for a, b, note in cases:

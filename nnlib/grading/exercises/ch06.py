@@ -213,9 +213,15 @@ def check_adagrad(Adagrad: Any) -> None:  # noqa: N803
 # ---------------------------------------------------------------- rmsprop
 
 
+_DEFAULT_EPS = (
+    "used eps = 1e-8 whatever was passed: add the eps given to the constructor (self.eps)"
+)
+
+
 def _rmsprop(bug: str | None = None) -> Update:
     def update(w, g, st, h, shared):
         lr, alpha, eps = h["lr"], h["alpha"], h["eps"]
+        eps = 1e-8 if bug == "default_eps" else eps
         v = np.zeros_like(w) if bug == "no_persist" else st.get("v", np.zeros_like(w))
         g2 = g if bug == "no_square" else g * g
         if bug == "sum":
@@ -267,6 +273,7 @@ _RMSPROP_MISTAKES = [
         "v restarts at every step: keep the running average in self between calls",
         _rmsprop("no_persist"),
     ),
+    (_DEFAULT_EPS, _rmsprop("default_eps")),
 ]
 
 RMSPROP_CASES = [
@@ -278,6 +285,8 @@ RMSPROP_CASES = [
      "steps": 40, "grads": "mixed"},
     {"hyper": {"lr": 0.01, "alpha": 0.99, "eps": 1e-8}, "shapes": [(3, 3), (3,)], "steps": 30,
      "grads": "normal", "dtype": np.float32},
+    {"hyper": {"lr": 0.01, "alpha": 0.9, "eps": 1e-4}, "shapes": [(3, 2), (2,)], "steps": 30,
+     "grads": "tiny"},  # eps away from its default, where it matters
 ]  # fmt: skip
 
 
@@ -291,7 +300,7 @@ def check_rmsprop(RMSprop: Any) -> None:  # noqa: N803
 
 def _adam(bug: str | None = None) -> Update:
     def update(w, g, st, h, shared):
-        lr, eps = h["lr"], h["eps"]
+        lr, eps = h["lr"], (1e-8 if bug == "default_eps" else h["eps"])
         beta1, beta2 = h["betas"][::-1] if bug == "swapped" else h["betas"]
         fresh = bug == "no_persist" or "m" not in st
         m = np.zeros_like(w) if fresh else st["m"]
@@ -358,6 +367,7 @@ _ADAM_MISTAKES = [
         "m and v restart at every step: keep them in self between calls",
         _adam("no_persist"),
     ),
+    (_DEFAULT_EPS, _adam("default_eps")),
 ]
 
 ADAM_CASES = [
@@ -369,6 +379,8 @@ ADAM_CASES = [
      "steps": 60, "grads": "sparse"},
     {"hyper": {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8}, "shapes": [(3, 3), (3,)],
      "steps": 30, "grads": "mixed", "dtype": np.float32},
+    {"hyper": {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-3}, "shapes": [(3, 2), (2,)],
+     "steps": 30, "grads": "tiny"},  # eps away from its default, where it matters
 ]  # fmt: skip
 
 

@@ -1,0 +1,661 @@
+"""The inputs on which a mutant is compared with the solution (never the checks' own cases).
+
+One :class:`Battery` per exercise: ``run(*answers)`` calls the answers (the
+names the check cell passes to the check) on the exercise's battery and
+returns an *observation*, plain data that :func:`mutation_judge.equivalent`
+compares with the solution's by the check's acceptance rule. Batteries cover
+what the exercise text promises: random shapes and both float dtypes, batch
+size 1 and a single class or unit, extreme values within the stated domain,
+every argument away from its default; random output is observed through
+seeded results and statistics, optimizers through whole trajectories. An
+observation also records what the checks judge besides the values: an input
+changed in place, a result sharing memory with an input, an overflow warning.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from mutation_judge import Sample
+
+SEED = 31337  # far from the seeds of the checks (0 to 8000)
+
+
+@dataclass(frozen=True)
+class Battery:
+    run: Callable[..., Any]
+    tol: dict = field(default_factory=dict)  # the check's own rtol/atol, where it sets them
+    check_dtype: bool = True
+
+
+def _rng(k: int = 0) -> np.random.Generator:
+    return np.random.default_rng(SEED + k)
+
+
+def _copy(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        return v.copy()
+    if isinstance(v, list | tuple):
+        return type(v)(_copy(x) for x in v)
+    return v
+
+
+def _arrays(v: Any) -> list[np.ndarray]:
+    if isinstance(v, np.ndarray):
+        return [v]
+    if isinstance(v, list | tuple):
+        return [a for x in v for a in _arrays(x)]
+    if isinstance(v, dict):
+        return [a for x in v.values() for a in _arrays(x)]
+    return []
+
+
+def pure(fn: Callable, *args: Any, overflow: bool = False) -> dict:
+    """Call ``fn`` on copies of ``args``: its result, and whether it kept to the rules."""
+    args = tuple(_copy(a) for a in args)
+    before = [_copy(a) for a in args]
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        out = fn(*args)
+    seen = {
+        "out": out,
+        "inputs unchanged": all(
+            np.array_equal(x, y, equal_nan=True)
+            for a, b in zip(args, before, strict=True)
+            for x, y in zip(_arrays(a), _arrays(b), strict=True)
+        ),
+        "no alias": not any(np.shares_memory(o, a) for o in _arrays(out) for a in _arrays(args)),
+    }
+    if overflow:
+        seen["overflow warning"] = any("overflow" in str(w.message) for w in caught)
+    return seen
+
+
+def normal(k: int, shape: tuple, scale: float = 1.0, dtype: Any = np.float64) -> np.ndarray:
+    return (scale * _rng(k).normal(size=shape)).astype(dtype)
+
+
+F32 = np.float32
+
+# ---------------------------------------------------------------- chapter 1
+
+
+def _dense(dense_forward):
+    cases = [
+        ((1, 1, 1), np.float64, 1),
+        ((2, 5, 3), np.float64, 1),
+        ((6, 4, 4), F32, 1),
+        ((3, 2, 7), np.float64, 1e6),
+    ]
+    out = []
+    for k, ((n, d, h), dtype, s) in enumerate(cases):
+        x, W, b = normal(k, (n, d), s, dtype), normal(k + 10, (d, h), 1, dtype), normal(k, h, s)
+        out.append(pure(dense_forward, x, W, b.astype(dtype)))
+    return out
+
+
+def _neuron(sigmoid_neuron):
+    cases = [
+        (1, 3, 1.0, np.float64),
+        (5, 1, 800.0, np.float64),
+        (4, 6, 0.1, F32),
+        (7, 2, 300.0, F32),
+        (3, 3, 3.0, np.float64),
+    ]
+    return [
+        pure(sigmoid_neuron, normal(k, (n, d), s, t), normal(k + 5, d, 1, t), float(k) - 2.5)
+        for k, (n, d, s, t) in enumerate(cases)
+    ]
+
+
+def _losses(shapes: list, make_y: Callable) -> list:
+    out = []
+    for k, (shape, dtype, scale) in enumerate(shapes):
+        z = normal(k, shape, scale, dtype)
+        out.append((z, make_y(k, z).astype(dtype)))
+    return out
+
+
+def _mse(mse_loss):
+    shapes = [
+        ((1, 1), np.float64, 1),
+        ((9,), np.float64, 3),
+        ((4, 5), F32, 1),
+        ((2, 3), np.float64, 1e3),
+    ]
+    data = _losses(shapes, lambda k, z: normal(k + 50, z.shape))
+    return [pure(mse_loss, p, t) for p, t in data]
+
+
+def _bce(bce_with_logits):
+    shapes = [
+        ((1,), np.float64, 1),
+        ((7,), np.float64, 3),
+        ((3, 4), F32, 2),
+        ((6, 1), np.float64, 900),
+        ((5,), F32, 500),
+    ]
+    data = _losses(shapes, lambda k, z: _rng(k).integers(0, 2, size=z.shape))
+    data.append((np.array([0.0, 0.0, 40.0]), np.array([1.0, 0.0, 1.0])))
+    return [pure(bce_with_logits, z, y) for z, y in data]
+
+
+def _ce(cross_entropy):
+    cases = [
+        (normal(0, (6, 4), 2.0), _rng(0).integers(0, 4, 6)),
+        (normal(1, (1, 3), 2.0), np.array([2])),  # batch size 1
+        (normal(2, (5, 1), 2.0), np.zeros(5, dtype=int)),  # a single class
+        (normal(3, (4, 5), 3.0, F32), _rng(3).integers(0, 5, 4)),
+        (np.array([[1000.0, 0.0, -1000.0], [-800.0, -801.0, -802.0]]), np.array([1, 2])),
+        (np.array([[-700.0, -720.0], [30.0, 900.0], [5.0, 5.0]]), np.array([1, 0, 1])),
+        (normal(6, (3, 6), 1.0), np.array([5, 5, 5])),
+    ]
+    return [pure(cross_entropy, z, y) for z, y in cases]
+
+
+# ---------------------------------------------------------------- chapter 2
+
+
+def _sigmoid_backward(sigmoid_backward):
+    cases = [((1,), np.float64), ((5, 2), np.float64), ((3, 3), F32), ((2, 1, 4), np.float64)]
+    out = []
+    for k, (shape, dtype) in enumerate(cases):
+        s = (1 / (1 + np.exp(-normal(k, shape, 4.0)))).astype(dtype)
+        out.append(pure(sigmoid_backward, normal(k + 9, shape, 1, dtype), s))
+    return out
+
+
+def _linear_backward(linear_backward):
+    shapes = [
+        (1, 2, 3, np.float64),
+        (4, 4, 4, np.float64),
+        (3, 1, 5, np.float64),
+        (6, 3, 1, np.float64),
+        (2, 5, 3, F32),
+    ]
+    return [
+        pure(
+            linear_backward,
+            normal(k, (n, h), 1, t),
+            normal(k + 1, (n, d), 1, t),
+            normal(k + 2, (d, h), 1, t),
+        )
+        for k, (n, d, h, t) in enumerate(shapes)
+    ]
+
+
+def _two_layer(two_layer_backward):
+    shapes = [
+        (1, 2, 2, 1, np.float64),
+        (6, 3, 5, 2, np.float64),
+        (4, 4, 4, 4, np.float64),
+        (5, 2, 3, 3, F32),
+    ]
+    out = []
+    for k, (n, d, h, kk, t) in enumerate(shapes):
+        args = [
+            normal(k + i, s, 1.0, t)
+            for i, s in enumerate([(n, d), (n, kk), (d, h), (h,), (h, kk), (kk,)])
+        ]
+        out.append(pure(two_layer_backward, *args))
+    return out
+
+
+def _numgrad(numerical_gradient):
+    def cubic(v):
+        return float(np.sum(v**3) / 3 + np.sum(np.cos(v)))
+
+    def quad(v):
+        return float(np.sum(v * v) + 3 * np.sum(v))
+
+    A = normal(9, (3, 3))
+
+    def coupled(v):  # not separable: every partial derivative depends on every entry
+        u = np.ravel(v)[:3]
+        return float(np.log(np.sum(np.exp(u))) + u @ A @ u)
+
+    cases = [
+        (coupled, normal(0, (3,)), ()),
+        (coupled, normal(4, (3, 1)), (1e-3,)),
+        (cubic, normal(0, (3,)), ()),
+        (cubic, normal(1, (2, 3)), (1e-2,)),  # h away from its default
+        (quad, np.array([2, -1, 0]), ()),  # integers
+        (cubic, normal(2, (1,)), (1e-3,)),
+        (quad, normal(3, (2, 1, 2)), (0.5,)),
+    ]
+    return [pure(numerical_gradient, f, x, *h) for f, x, h in cases]
+
+
+def _rel_error(rel_error):
+    a = normal(0, (4, 3))
+    cases = [
+        (a, a + 1e-6),
+        (np.zeros(3), np.zeros(3)),
+        (np.array([1e-9]), np.array([-1e-9])),
+        (normal(1, (5,), 1e8), normal(2, (5,), 1e8)),
+        (np.array([[3.0, -4.0]]), np.array([[-3.0, 4.0]])),
+        (np.zeros((2, 2)), np.full((2, 2), 1e-10)),
+    ]
+    return [pure(rel_error, x, y) for x, y in cases]
+
+
+# ---------------------------------------------------------------- chapter 3
+
+
+def _sgd(sgd_step):
+    out = []
+    for k, (shapes, lr, dtype) in enumerate(
+        [
+            ([(2, 2), (2,)], 0.3, np.float64),
+            ([(), (1,), (3, 1)], 2.0, np.float64),
+            ([(4, 3)], 1e-3, F32),
+        ]
+    ):
+        params = [normal(k + i, s, 1, dtype) for i, s in enumerate(shapes)]
+        grads = [normal(k + 20 + i, s, 1, dtype) for i, s in enumerate(shapes)]
+        held = list(params)
+        sgd_step(params, [g.copy() for g in grads], lr)
+        out.append(
+            {
+                "held": [p.copy() for p in held],
+                "same list": all(p is q for p, q in zip(params, held, strict=False))
+                and len(params) == len(held),
+            }
+        )
+    return out
+
+
+def _minibatches(minibatches):
+    def epoch(n, B, seed, rng=None, y_kind="labels"):
+        X = np.column_stack([np.arange(n), normal(seed, (n, 2))])
+        y = np.arange(n) * 7 if y_kind == "labels" else np.column_stack([np.arange(n)] * 2) + 0.5
+        rng = rng if rng is not None else np.random.default_rng(seed)
+        batches = list(minibatches(X, y, B, rng))
+        rows = [xb[:, 0].astype(int) for xb, _ in batches]
+        order = np.concatenate(rows) if rows else np.array([], dtype=int)
+        return {
+            "rows": sorted(order.tolist()),
+            "sizes": sorted(len(r) for r in rows),
+            "pairs": all(
+                np.array_equal(yb, y[r]) and np.array_equal(xb, X[r])
+                for (xb, yb), r in zip(batches, rows, strict=True)
+            ),
+            "order": order,
+        }
+
+    out = []
+    for n, B, y_kind in [
+        (1, 1, "labels"),
+        (9, 2, "column"),
+        (12, 12, "labels"),
+        (30, 7, "labels"),
+        (5, 3, "column"),
+    ]:
+        a, b = epoch(n, B, 1, y_kind=y_kind), epoch(n, B, 1, y_kind=y_kind)
+        c = epoch(n, B, 2, y_kind=y_kind)
+        rng = np.random.default_rng(3)
+        e1, e2 = epoch(n, B, 3, rng), epoch(n, B, 3, rng)
+        out.append(
+            {
+                "rows, sizes, pairs": [a[k] for k in ("rows", "sizes", "pairs")],
+                "same seed, same order": np.array_equal(a["order"], b["order"]),
+                "other seed, other order": n < 4 or not np.array_equal(a["order"], c["order"]),
+                "next epoch, other order": n < 4 or not np.array_equal(e1["order"], e2["order"]),
+            }
+        )
+    return out
+
+
+def _train(train_linear_regression):
+    out = []
+    for k, (n, d, lr, epochs) in enumerate(
+        [(1, 1, 0.1, 5), (12, 3, 0.05, 30), (7, 2, 0.4, 2), (20, 1, 0.01, 0)]
+    ):
+        X = normal(k, (n, d))
+        y = X @ normal(k + 1, d) + 1.5 + 0.1 * normal(k + 2, n)
+        w, b, losses = train_linear_regression(X, y, lr, epochs)
+        out.append({"w": w, "b": b, "losses": np.array(losses, dtype=float).reshape(-1)})
+    return out
+
+
+def _early(early_stopping):
+    curves = [
+        ([0.9, 0.7, 0.7, 0.71, 0.72, 0.69, 0.8, 0.81], 2),
+        ([0.5], 1),
+        ([1.0, 2.0, 3.0, 4.0], 1),
+        ([3.0, 2.0, 1.0, 0.5], 1),
+        ([0.4, 0.5, 0.45, 0.5, 0.3, 0.6, 0.7, 0.8, 0.9, 1.0], 3),
+        (np.round(1 / (1 + np.arange(50) * 0.2) + 0.01 * np.arange(50), 3), 6),
+        ([0.2, 0.2, 0.2, 0.2], 2),
+    ]
+    out = []
+    for losses, patience in curves:
+        got = early_stopping(losses, patience)
+        out.append(None if got is None else tuple(got))
+    return out
+
+
+# ---------------------------------------------------------------- chapter 4
+
+
+def _elementwise(k: int, big: bool = False) -> list[np.ndarray]:
+    zs = []
+    for i, (shape, scale, dtype) in enumerate(
+        [
+            ((9,), 2.0, np.float64),
+            ((3, 4), 1.0, F32),
+            ((2, 2, 3), 3.0, np.float64),
+            ((1,), 0.5, F32),
+        ]
+    ):
+        z = normal(k + i, shape, scale, dtype)
+        z.flat[::3] = 0.0
+        zs.append(z)
+    zs.append(np.array([-1e-300, 1e-300, -5e-324, 0.0, -0.0]))
+    if big:
+        zs.append(np.array([-1000.0, -720.0, -30.0, 30.0, 720.0, 1000.0]))
+        zs.append(np.array([[-1000.0, 1000.0], [88.0, -88.0]], dtype=F32))
+    return zs
+
+
+def _pair(big: bool = False, overflow: bool = False) -> Callable:
+    def run(f, df, *extra):
+        return [
+            [pure(f, z, *extra, overflow=overflow), pure(df, z, *extra, overflow=overflow)]
+            for z in _elementwise(100, big)
+        ]
+
+    return run
+
+
+def _leaky(leaky_relu, leaky_relu_grad):
+    out = _pair()(leaky_relu, leaky_relu_grad)
+    out += _pair()(leaky_relu, leaky_relu_grad, 0.3)
+    return out + _pair()(leaky_relu, leaky_relu_grad, 1.7)
+
+
+def _softmax(softmax):
+    cases = [
+        normal(0, (4, 3)),
+        normal(1, (1, 5), 3.0),
+        normal(2, (3, 1)),
+        normal(3, (2, 6), 1, F32),
+        np.array([[1000.0, -1000.0, 0.0], [-900.0, -905.0, -950.0]]),
+        np.array([[-1000.0, -1000.0], [720.0, 719.0]], dtype=F32),
+    ]
+    return [pure(softmax, z, overflow=True) for z in cases]
+
+
+def _dead(count_dead_units):
+    out = []
+    for k, (n, d, h) in enumerate([(1, 2, 5), (8, 3, 1), (10, 4, 7), (5, 5, 5)]):
+        X, W, b = normal(k, (n, d)), normal(k + 1, (d, h)), normal(k + 2, h)
+        b[::2] = -30.0
+        W[:, -1], b[-1] = 0.0, 0.0
+        out.append(pure(count_dead_units, X, W, b))
+    return out
+
+
+# ---------------------------------------------------------------- chapter 5
+
+BIG = [(500, 300), (200, 700)]
+
+
+def _random_init(extra: tuple) -> Callable:
+    def run(fn):
+        seen = []
+        for k, shape in enumerate([*BIG, (3, 7), (1, 1), (9, 2)]):
+            args = (shape, *(e[k % len(e)] for e in extra))
+            a = fn(*args, np.random.default_rng(k))
+            b = fn(*args, np.random.default_rng(k))
+            c = fn(*args, np.random.default_rng(k + 100))
+            seen.append(
+                {
+                    "shape, dtype": (np.shape(a), str(getattr(a, "dtype", type(a).__name__))),
+                    "distribution": Sample(np.asarray(a)) if np.size(a) > 10_000 else None,
+                    "same seed, same array": np.array_equal(a, b),
+                    "new array": not np.shares_memory(a, b),
+                    "other seed, other array": np.size(a) == 1 or not np.array_equal(a, c),
+                }
+            )
+        return seen
+
+    return run
+
+
+def _zero(zero_init):
+    out = []
+    for shape in [(4, 6), (1, 1), (5,), (2, 3)]:
+        a, b = zero_init(shape, _rng()), zero_init(shape, None)
+        out.append(
+            {"W": a, "new array": not np.shares_memory(a, b), "writeable": bool(a.flags.writeable)}
+        )
+    return out
+
+
+def _layer_stds(layer_stds):
+    def relu(z):
+        return np.maximum(z, 0)
+
+    out = []
+    for k, (n, widths, scale, act, dtype) in enumerate(
+        [
+            (1, [4, 3, 2], 1.0, np.tanh, np.float64),
+            (80, [10, 20, 20, 5], 0.3, relu, np.float64),
+            (60, [6, 6], 2.0, np.sin, F32),
+            (40, [3, 8, 8, 8, 8, 1], 0.7, np.tanh, np.float64),
+        ]
+    ):
+        x = normal(k, (n, widths[0]), 1, dtype)
+        weights = [
+            normal(k + i, (a, b), scale, dtype)
+            for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))
+        ]
+        seen = pure(layer_stds, x, weights, act)
+        seen["out"] = np.asarray(seen["out"], dtype=float)
+        out.append(seen)
+    return out
+
+
+# ---------------------------------------------------------------- chapter 6
+
+
+def _optimizer(configs: list[dict]) -> Callable:
+    """Whole trajectories: hyperparameters away from the defaults, lr changed mid-run, the
+    caller's gradient arrays overwritten between steps, float32."""
+
+    def run(cls):
+        out = []
+        for k, cfg in enumerate(configs):
+            dtype = cfg.get("dtype", np.float64)
+            shapes = [(3, 2), (2,), (1,)]
+            params = [normal(k + i, s, 1, dtype) for i, s in enumerate(shapes)]
+            opt = cls(**cfg.get("hyper", {}))
+            grads = [np.zeros(s, dtype) for s in shapes]  # one buffer, refilled every step
+            traj = []
+            for t in range(cfg.get("steps", 25)):
+                for i, g in enumerate(grads):
+                    g[...] = normal(1000 * k + 10 * t + i, g.shape, cfg.get("scale", 1.0), dtype)
+                    if t < 3:
+                        g.flat[0] = 0.0
+                if t == 12 and "lr_later" in cfg:
+                    opt.lr = cfg["lr_later"]
+                opt.step(params, grads)
+                traj.append([p.copy() for p in params])
+            out.append(traj)
+        return out
+
+    return run
+
+
+# ---------------------------------------------------------------- chapter 7
+
+
+def _chain(chain_gradient):
+    cases = [
+        (normal(0, (3, 5), 2.0), normal(1, 5, 1.5)),
+        (normal(2, (1, 1)), np.array([-2.0])),
+        (normal(3, (6, 2), 1, F32), normal(4, 2, 1, F32)),
+        (np.array([[1000.0, -1000.0], [-30.0, 0.0]]), np.array([3.0, 0.5])),
+        (np.zeros((2, 3)), np.ones(3)),
+    ]
+    return [pure(chain_gradient, z, w) for z, w in cases]
+
+
+def _norms(layer_grad_norms):
+    out = []
+    for k, shapes in enumerate([[(1, 1)], [(3, 4), (4,), (4, 2)], [(2, 2, 3)], [(5, 1), (1, 6)]]):
+        grads = [normal(k + i, s, 10.0 ** (i - 1)) for i, s in enumerate(shapes)]
+        if k == 3:
+            grads = [g.astype(F32) for g in grads]
+        seen = pure(layer_grad_norms, grads)
+        o = seen["out"]
+        seen["out"] = (
+            np.array([float(np.asarray(v).ravel()[0]) for v in o])
+            if isinstance(o, list | tuple) and all(np.size(v) == 1 for v in o)
+            else o
+        )
+        out.append(seen)
+    return out
+
+
+def _guard(train_with_guard):
+    out = []
+    for script, n in [
+        ([1.0, 2.0, math.nan], 5),
+        ([0.5] * 10, 3),
+        ([math.inf], 1),
+        ([1.0, -math.inf, 3.0], 4),
+        ([1.0, 1e300, 1e308], 3),
+        ([2.0], 0),
+        ([np.float64(1.0), np.float32("inf")], 9),
+    ]:
+        calls = [0]
+
+        def step(script=script, calls=calls):
+            calls[0] += 1
+            return script[min(calls[0], len(script)) - 1]
+
+        got = train_with_guard(step, n)
+        out.append({"calls": calls[0], "losses": np.array([float(v) for v in got])})
+    return out
+
+
+def _clip_value(clip_by_value):
+    out = []
+    for k, (shapes, scale, c, dtype) in enumerate(
+        [
+            ([(3, 2), (2,)], 2.0, 0.5, np.float64),
+            ([(1,)], 3.0, 2, np.float64),
+            ([(2, 2, 2)], 1.0, 0.1, F32),
+            ([(4,)], 1e-3, 1.0, np.float64),
+        ]
+    ):
+        grads = [normal(k + i, s, scale, dtype) for i, s in enumerate(shapes)]
+        seen = pure(clip_by_value, grads, c)
+        seen["out"] = list(seen["out"]) if isinstance(seen["out"], tuple) else seen["out"]
+        out.append(seen)
+    return out
+
+
+def _clip_norm(clip_grad_norm_):
+    out = []
+    for k, (shapes, scale, m, dtype) in enumerate(
+        [
+            ([(3, 2), (2,)], 2.0, 0.5, np.float64),
+            ([(1,)], 3.0, 5, np.float64),
+            ([(2, 2, 2), (3,)], 1.0, 0.1, F32),
+            ([(4,)], 0.0, 1.0, np.float64),
+            ([(5, 5)], 1e-3, 1.0, np.float64),
+        ]
+    ):
+        grads = [normal(k + i, s, scale, dtype) for i, s in enumerate(shapes)]
+        held = list(grads)
+        total = clip_grad_norm_(grads, m)
+        out.append(
+            {
+                "grads": [g.copy() for g in held],
+                "total": total,
+                "same arrays": all(a is b for a, b in zip(grads, held, strict=False)),
+            }
+        )
+    return out
+
+
+BATTERIES: dict[str, Battery] = {
+    "dense_forward": Battery(_dense),
+    "sigmoid_neuron": Battery(_neuron),
+    "mse_loss": Battery(_mse, {"rtol": 1e-4}),
+    "bce_with_logits": Battery(_bce, {"rtol": 1e-4}),
+    "cross_entropy": Battery(_ce, {"rtol": 1e-4}),
+    "sigmoid_backward": Battery(_sigmoid_backward),
+    "linear_backward": Battery(_linear_backward),
+    "two_layer_backward": Battery(_two_layer, {"rtol": 1e-4}),
+    "numerical_gradient": Battery(_numgrad, {"rtol": 1e-6, "atol": 1e-7}),
+    "rel_error": Battery(_rel_error),
+    "sgd_step": Battery(_sgd),
+    "minibatches": Battery(_minibatches),
+    "train_linear_regression": Battery(_train),
+    "early_stopping": Battery(_early),
+    "relu": Battery(_pair()),
+    "leaky_relu": Battery(_leaky),
+    "tanh": Battery(_pair(big=True)),
+    "stable_sigmoid": Battery(_pair(big=True, overflow=True)),
+    "stable_softmax": Battery(_softmax),
+    "count_dead_units": Battery(_dead),
+    "zero_init": Battery(_zero),
+    "normal_init": Battery(_random_init(([0.05, 3.0, 1.0],))),
+    "xavier_uniform": Battery(_random_init(())),
+    "he_normal": Battery(_random_init(())),
+    "layer_stds": Battery(_layer_stds, check_dtype=False),
+    "momentum": Battery(
+        _optimizer(
+            [
+                {},
+                {"hyper": {"lr": 0.1, "momentum": 0.5}, "lr_later": 0.02},
+                {"hyper": {"lr": 0.05, "momentum": 0.99}, "dtype": F32},
+            ]
+        )
+    ),
+    "adagrad": Battery(
+        _optimizer(
+            [
+                {},
+                {"hyper": {"lr": 0.3, "eps": 1e-3}, "lr_later": 0.05, "scale": 1e-4},
+                {"hyper": {"lr": 0.05, "eps": 1e-6}, "dtype": F32},
+            ]
+        )
+    ),
+    "rmsprop": Battery(
+        _optimizer(
+            [
+                {},
+                {"hyper": {"lr": 0.05, "alpha": 0.5, "eps": 1e-4}, "lr_later": 0.5, "scale": 1e-3},
+                {"hyper": {"lr": 0.01, "alpha": 0.9, "eps": 1e-8}, "dtype": F32},
+            ]
+        )
+    ),
+    "adam": Battery(
+        _optimizer(
+            [
+                {},
+                {
+                    "hyper": {"lr": 0.05, "betas": (0.5, 0.8), "eps": 1e-4},
+                    "lr_later": 0.2,
+                    "scale": 1e-3,
+                },
+                {"hyper": {"lr": 0.01, "betas": (0.8, 0.9), "eps": 1e-8}, "dtype": F32},
+            ]
+        )
+    ),
+    "chain_gradient": Battery(_chain, {"atol": 1e-300}),
+    "layer_grad_norms": Battery(_norms, {"rtol": 1e-5, "atol": 0.0}, check_dtype=False),
+    "train_with_guard": Battery(_guard, check_dtype=False),
+    "clip_by_value": Battery(_clip_value),
+    "clip_grad_norm_": Battery(_clip_norm, {"rtol": 1e-5}),
+}
