@@ -50,6 +50,7 @@ __all__ = [
     "weight_norm",
     "near_zero_fraction",
     "Curves",
+    "ValidationEarlyStopping",
     "RunResult",
     "train_run",
     "results_table",
@@ -165,10 +166,10 @@ class Curves(Callback):
     compared across cures. This callback measures both sets the same way for
     every run. After training, ``curves.history`` holds one list per key:
     ``step`` (optimizer steps done), ``train_loss``, ``val_loss``,
-    ``train_accuracy``, ``val_accuracy``.
+    ``train_accuracy``, ``val_accuracy`` and ``weight_norm`` (:func:`weight_norm`).
     """
 
-    KEYS = ("step", "train_loss", "val_loss", "train_accuracy", "val_accuracy")
+    KEYS = ("step", "train_loss", "val_loss", "train_accuracy", "val_accuracy", "weight_norm")
 
     def __init__(self, task: Task, every: int = 1) -> None:
         self.task = task
@@ -185,7 +186,8 @@ class Curves(Callback):
         t = self.task
         tr_loss, tr_acc = _loss_and_accuracy(self._model, t.X_train, t.y_train)
         va_loss, va_acc = _loss_and_accuracy(self._model, t.X_val, t.y_val)
-        for key, v in zip(self.KEYS, (epoch, tr_loss, va_loss, tr_acc, va_acc), strict=True):
+        values = (epoch, tr_loss, va_loss, tr_acc, va_acc, weight_norm(self._model))
+        for key, v in zip(self.KEYS, values, strict=True):
             self.history[key].append(v)
 
     def arrays(self, steps_per_epoch: int = 1) -> dict[str, np.ndarray]:
@@ -193,6 +195,39 @@ class Curves(Callback):
         out = {k: np.asarray(v, dtype=float) for k, v in self.history.items()}
         out["step"] = out["step"] * steps_per_epoch
         return out
+
+
+class ValidationEarlyStopping(Callback):
+    """Chapter 3's early stopping on the task's validation loss: patience, then the best weights.
+
+    After every epoch the validation loss is measured in eval mode; when it has
+    not improved for ``patience`` epochs, training stops, and at the end the
+    weights of the best epoch are put back. ``best_epoch``, ``best_loss`` and
+    ``stopped_epoch`` tell what happened.
+    """
+
+    def __init__(self, task: Task, patience: int = 20) -> None:
+        if int(patience) < 1:
+            raise ValueError(f"patience must be >= 1; got {patience!r}")
+        self.task, self.patience = task, int(patience)
+        self.best_loss, self.best_epoch, self.stopped_epoch = np.inf, 0, 0
+        self._best: list[np.ndarray] = []
+
+    def on_train_begin(self, model: Module) -> None:
+        self._params = model.parameters()
+        self._model = model
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> bool:
+        val_loss, _ = _loss_and_accuracy(self._model, self.task.X_val, self.task.y_val)
+        self.stopped_epoch = epoch
+        if val_loss < self.best_loss:
+            self.best_loss, self.best_epoch = val_loss, epoch
+            self._best = [p.data.copy() for p in self._params]
+        return epoch - self.best_epoch >= self.patience  # True: fit stops
+
+    def on_train_end(self, history: Any) -> None:
+        for p, best in zip(self._params, self._best, strict=True):
+            p.data[...] = best  # restore the best epoch's weights
 
 
 # ============================================================================ penalties
@@ -274,7 +309,7 @@ def train_run(
     batch_size: int = 40,
     seed: int = 0,
     callbacks: Iterable[Any] = (),
-    every: int = 1,
+    every: int = 2,
 ) -> RunResult:
     """Train :func:`make_model` on ``task`` with one setting of the cures; measure the result.
 
@@ -296,7 +331,8 @@ def train_run(
     callbacks
         More callbacks for ``fit`` (for example one that stops early).
     every : int
-        Measure the curves every ``every`` epochs (the apps use more than 1).
+        Measure the curves every ``every`` epochs (measuring costs about as
+        much as training; every second epoch draws the same curves).
 
     Returns
     -------

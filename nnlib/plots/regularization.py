@@ -17,7 +17,6 @@ from ._style import PALETTE, new_figure
 from .common import grid_points, scatter_classes, show_grid
 
 __all__ = [
-    "RUN_COLORS",
     "draw_boundary",
     "overfitting_figure",
     "boundaries_figure",
@@ -25,7 +24,7 @@ __all__ = [
     "strength_sweep_figure",
     "weight_sizes_figure",
     "decay_figure",
-    "early_stopping_figure",
+    "stopping_point_figure",
     "data_size_figure",
 ]
 
@@ -36,7 +35,7 @@ RUN_COLORS = [
 TRAIN_COLOR, VAL_COLOR = PALETTE["blue"], PALETTE["vermillion"]
 
 
-def draw_boundary(ax, model: Any, task: Task, resolution: int = 100) -> None:
+def draw_boundary(ax, model: Any, task: Task, resolution: int = 70) -> None:
     """Shade ``P(class 1)`` of ``model`` over the plane; its 0.5 line; the training points."""
     xx, yy, pts = grid_points(task.X_val, resolution, margin=0.3)
     p = probabilities(model, pts).reshape(xx.shape)  # (R, R)
@@ -78,7 +77,7 @@ def overfitting_figure(result: RunResult, task: Task) -> Figure:
     return fig
 
 
-def boundaries_figure(results: Mapping[str, RunResult], task: Task, resolution: int = 90) -> Figure:
+def boundaries_figure(results: Mapping[str, RunResult], task: Task, resolution: int = 70) -> Figure:
     """Decision regions of several runs on the same training points, side by side."""
     n = len(results)
     ncols = min(n, 4)
@@ -86,7 +85,7 @@ def boundaries_figure(results: Mapping[str, RunResult], task: Task, resolution: 
     fig, axes = new_figure(nrows, ncols, width=3.2 * ncols, height=3.3 * nrows, squeeze=False)
     for ax, (name, r) in zip(axes.flat, results.items(), strict=False):
         draw_boundary(ax, r.model, task, resolution)
-        ax.set_title(f"{name}\ntrain {r.train_accuracy:.0%}, val {r.val_accuracy:.1%}", fontsize=9)
+        ax.set_title(f"{name}\ntrain {r.train_accuracy:.1%}, val {r.val_accuracy:.1%}", fontsize=9)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.suptitle(f"Same network, same {task.n_train} training points, different cures")
@@ -123,7 +122,7 @@ def strength_sweep_figure(results: Mapping[float, RunResult], name: str = "L2") 
     ax_w.plot(lam, [r.weight_norm for r in rs], "o-", color=PALETTE["green"], lw=2)
     ax_w.set_xscale("log")
     ax_w.set_xlabel(f"{name} strength $\\lambda$ (log scale)")
-    ax_w.set_ylabel("weight norm $\\lVert W \\rVert$")
+    ax_w.set_ylabel("weight norm ||W||")
     ax_w.set_title("The penalty shrinks the weights", fontsize=10)
     fig.suptitle(f"Sweeping the {name} strength on the same task")
     return fig
@@ -161,7 +160,7 @@ def decay_figure(paths: Mapping[str, np.ndarray], grad_scales: Sequence[float]) 
     return fig
 
 
-def early_stopping_figure(
+def stopping_point_figure(
     curves: Mapping[str, np.ndarray], best_step: int, stop_step: int
 ) -> Figure:
     """A run's loss curves, the step of the lowest validation loss and the step it stopped at."""
