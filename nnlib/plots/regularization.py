@@ -129,11 +129,14 @@ def strength_sweep_figure(results: Mapping[float, RunResult], name: str = "L2") 
 
 
 def weight_sizes_figure(weights: Mapping[str, np.ndarray], floor: float = 1e-6) -> Figure:
-    """Histograms of ``|w|`` on a log axis, a line per run (``|w| < floor`` counts at ``floor``)."""
+    """Histograms of ``|w|`` on a log axis, a line per run, in % of that run's weights.
+
+    Magnitudes below ``floor`` are counted in the first bin, above ``10**1.5`` in the last.
+    """
     fig, ax = new_figure(width=7.5, height=3.8)
     edges = np.logspace(np.log10(floor), 1.5, 40)
     for (name, w), color in zip(weights.items(), RUN_COLORS, strict=False):
-        mags = np.clip(np.abs(np.asarray(w).reshape(-1)), floor, None)
+        mags = np.clip(np.abs(np.asarray(w).reshape(-1)), floor, edges[-1])
         counts, _ = np.histogram(mags, bins=edges)
         ax.stairs(100.0 * counts / mags.size, edges, color=color, lw=2, label=name)
     ax.set_xscale("log")

@@ -285,6 +285,14 @@ def test_figures_are_titled_and_labelled(task, runs, decay_paths):
         assert_titled_and_labeled(fig)
 
 
+def test_weight_sizes_figure_histograms_hold_every_weight(runs):
+    ws = {k: reg.weights(runs[k].model) for k in ("none", "l2", "l1")}
+    ax = plots.weight_sizes_figure(ws).axes[0]
+    assert ax.get_xscale() == "log" and len(ax.patches) == 3
+    for patch in ax.patches:  # the left edge collects |w| below the floor: nothing is lost
+        assert math.isclose(patch.get_data().values.sum(), 100.0, rel_tol=1e-9)
+
+
 def test_boundaries_figure_shows_each_runs_accuracies(task, runs):
     fig = plots.boundaries_figure({"none": runs["none"], "L2": runs["l2"]}, task, resolution=20)
     titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
