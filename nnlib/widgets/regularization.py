@@ -4,7 +4,7 @@
 layers, SGD with momentum) on the noisy moons with the chosen width,
 training-set size, L2 and L1 strengths and dropout probability, and shows the
 decision boundary over the training points next to the training and
-validation loss curves. A run is 150 optimizer steps (half the chapter's
+validation loss curves. A run is 100 optimizer steps (a third of the chapter's
 runs), so every slider answers on release within a fraction of a second.
 """
 
@@ -44,7 +44,7 @@ class RegularizationApp(App):
     """
 
     title = "Regularization: capacity, data and the cures, with live curves"
-    steps = 150
+    steps = 100
     resolution = 50
 
     def __init__(self, width: int = 64, n_train: int = 40) -> None:

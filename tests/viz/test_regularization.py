@@ -318,7 +318,7 @@ def test_app_default_overfits_and_reports_it(app):
 def test_app_cures_shrink_the_gap(app, setting):
     base = app.set(width=64, n_train=40, l2=0.0, l1=0.0, dropout=0.0)["gap"]
     cured = app.set(**setting)
-    assert cured["gap"] < base / 2
+    assert cured["gap"] < base - 0.05  # at least 5 points less
     app.set(width=64, n_train=40, l2=0.0, l1=0.0, dropout=0.0)
 
 
