@@ -190,7 +190,8 @@ def bwrap_argv(filename: str, fd: int, limits: Limits, uid: int | None) -> list[
             argv += ["--symlink", os.readlink(top), top]
         elif os.path.isdir(top):
             argv += ["--ro-bind", top, top]
-    argv += ["--proc", "/proc", "--dev", "/dev", "--size", str(64 * 2**20), "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += ["--size", str(64 * 2**20), "--perms", "1777", "--tmpfs", "/tmp"]
     for d in ("/sandbox", "/sandbox/site", "/sandbox/lib"):
         argv += ["--perms", "0755", "--dir", d]
     argv += ["--ro-bind", str(prefix), "/sandbox/python"]
