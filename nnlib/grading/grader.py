@@ -130,7 +130,9 @@ def collect(paths: list[Path]) -> tuple[list[Path], list[str]]:
                     refused.append(f"{q}: a symbolic link")
                 elif not q.resolve().is_relative_to(root):
                     refused.append(f"{q}: resolves outside {given}")
-                elif q.is_file():
+                elif not q.is_file():
+                    refused.append(f"{q}: not a regular file")
+                else:
                     found.append(q)
         elif given.is_file():
             found.append(given)

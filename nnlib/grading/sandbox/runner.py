@@ -267,6 +267,7 @@ class Runner:
         ]
 
         def views(a):
+            a = np.asarray(a)  # a subclass's own __array_function__ has no say here
             shared = []
             for s in sent:
                 if s is a:
