@@ -69,6 +69,7 @@ from .feedback import (
     _changed,
     _learner_frame,
     _tolerance,
+    reference_used,
     shares_memory,
 )
 from .registry import Exercise
@@ -225,6 +226,14 @@ class Check:
             raise self.failure("expected a function", got=describe(fn), kind="type")
         names = _arg_names(fn, len(args))
         self.cases += 1
+        used = reference_used(fn)
+        if used is not None:
+            raise self.failure(
+                f"your code uses `{used}`, nnlib's own implementation",
+                likely="write it with NumPy and the standard library: the batch grader runs "
+                "your notebook where nnlib's implementations are not available",
+                kind="reference",
+            )
         self.tried = describe_inputs(names, args, kwargs) + (f" — {note}" if note else "")
         before = [_copy(a) for a in args]
         before_kw = {k: _copy(v) for k, v in kwargs.items()}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import traceback
+import types
 import weakref
 from typing import Any
 
@@ -28,7 +29,8 @@ class ExerciseFailed(AssertionError):
     kind : str
         What went wrong: ``"not_implemented"``, ``"exception"``, ``"type"``,
         ``"none"``, ``"shape"``, ``"dtype"``, ``"nonfinite"``, ``"values"``,
-        ``"mutated"``, ``"alias"``, ``"unusable"`` or an author's own kind.
+        ``"mutated"``, ``"alias"``, ``"unusable"``, ``"reference"`` (uses nnlib's own
+        implementation) or an author's own kind.
     exercise : Exercise or None
     likely : str or None
         The named likely mistake, if any.
@@ -97,6 +99,56 @@ def _arrays_in(value: Any) -> list[np.ndarray]:
     if isinstance(value, list | tuple):
         return [a for v in value for a in _arrays_in(v)]
     return []
+
+
+def _nnlib_name(value: Any) -> str | None:
+    """``nnlib.x.y`` when ``value`` is (part of) nnlib's own code outside nnlib.grading."""
+    if isinstance(value, types.ModuleType):
+        mod, name = value.__name__, None
+    else:
+        mod, name = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if not isinstance(mod, str) or not (mod == "nnlib" or mod.startswith("nnlib.")):
+        return None
+    if mod.startswith("nnlib.grading"):
+        return None
+    return f"{mod}.{name}" if isinstance(name, str) else mod
+
+
+def reference_used(fn: Any) -> str | None:
+    """The nnlib implementation a learner's function (or class) refers to, if any.
+
+    The batch grader runs learner code where nnlib's own code is not
+    available, so a notebook check refuses what would fail there. Reads the
+    global and closure names of the code (nested functions and methods
+    included); the check modules' own wrappers are not the learner's code.
+    """
+    if isinstance(fn, types.MethodType):
+        fn = fn.__func__
+    if isinstance(fn, type):
+        functions = [v for v in vars(fn).values() if isinstance(v, types.FunctionType)]
+    elif isinstance(fn, types.FunctionType):
+        functions = [fn]
+    else:
+        return None
+    for f in functions:
+        if _nnlib_name(f) is not None or str(f.__module__).startswith("nnlib.grading"):
+            continue
+        for cell in f.__closure__ or ():
+            try:
+                found = _nnlib_name(cell.cell_contents)
+            except ValueError:  # an empty cell
+                found = None
+            if found:
+                return found
+        codes = [f.__code__]
+        while codes:
+            code = codes.pop()
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+            for name in code.co_names:
+                found = _nnlib_name(f.__globals__.get(name))
+                if found:
+                    return found
+    return None
 
 
 #: Arrays the batch grader received from a sandbox that are views of the call's

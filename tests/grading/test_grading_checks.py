@@ -323,3 +323,30 @@ def test_no_output_on_stderr(capsys):
     with pytest.raises(ExerciseFailed):
         check_softmax(lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
     assert capsys.readouterr().err == ""
+
+
+def test_learner_code_that_calls_nnlib_fails_as_it_would_in_the_batch_grader():
+    """The batch grader's sandbox has no nnlib implementations: the notebook check says so."""
+    import nnlib.activations
+    from nnlib.losses import MSELoss
+
+    def dense(x, W, b):
+        return x @ W + nnlib.activations.relu(b) - nnlib.activations.relu(-b)
+
+    def mse(pred, target):
+        return MSELoss()(pred, target)
+
+    class Dense:
+        def __call__(self, x, W, b):
+            return nnlib.activations.relu(x) @ W + b
+
+    for fn, check, used in [
+        (dense, check_dense, "nnlib"),
+        (mse, check_mse, "nnlib.losses.MSELoss"),
+        (Dense().__call__, check_dense, "nnlib"),
+    ]:
+        with pytest.raises(ExerciseFailed) as info:
+            check(fn)
+        assert info.value.kind == "reference"
+        assert f"your code uses `{used}`, nnlib's own implementation" in str(info.value)
+    check_dense(lambda x, W, b: np.add(x @ W, b))  # NumPy is fine
