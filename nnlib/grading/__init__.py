@@ -91,6 +91,17 @@ and values, naming the first matching :class:`Mistake` or a generic hint;
 ``c.require`` / ``c.failure`` / ``c.unpack`` cover custom tests (e.g. the
 distribution of an initializer's output). Check functions must accept every
 correct implementation and test several shapes and seeds, never one row.
+
+An exercise's interface is plain data, because the batch grader
+(:mod:`nnlib.grading.grader`) runs the same check in its own process against
+the learner's code in a sandbox: a check hands learner code only arrays,
+numbers, strings, ``np.random.Generator`` objects, tuples, lists and dicts of
+these, and the callables of :mod:`nnlib.grading.sandbox.helpers` (add a new
+one there, NumPy only); it may call methods of an object the learner's code
+returned (an optimizer's ``step``) and iterate a generator it returned.
+Learner code may use NumPy and the standard library, not nnlib's own
+implementations (a check refuses them with its own message, as the grader's
+sandbox has none).
 """
 
 from .checks import Check

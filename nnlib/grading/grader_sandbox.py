@@ -211,8 +211,32 @@ def bwrap_argv(filename: str, fd: int, limits: Limits, uid: int | None) -> list[
     return argv
 
 
+def _tasks_of(uid: int) -> int:
+    """Processes and threads the user ``uid`` runs now (RLIMIT_NPROC counts them all)."""
+    count = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        if fields.get("Uid", "").split()[:1] == [str(uid)]:
+            count += int(fields.get("Threads", "1").strip() or 1)
+    return count
+
+
 def _limit(limits: Limits, uid: int | None):  # noqa: ANN202
+    """Resource limits, set in the child before bubblewrap starts.
+
+    As root the sandbox has a uid of its own, so the process limit is its own;
+    otherwise the limit counts every process of the grader's user, so it is
+    set to what that user runs now plus the sandbox's share.
+    """
     import resource
+
+    processes = limits.processes if uid is not None else _tasks_of(os.getuid()) + limits.processes
 
     def apply() -> None:
         mb = 2**20
@@ -223,8 +247,7 @@ def _limit(limits: Limits, uid: int | None):  # noqa: ANN202
             (resource.RLIMIT_NOFILE, limits.open_files),
             (resource.RLIMIT_CORE, 0),
         ]
-        if uid is not None:
-            pairs.append((resource.RLIMIT_NPROC, limits.processes))
+        pairs.append((resource.RLIMIT_NPROC, processes))
         for what, value in pairs:
             resource.setrlimit(what, (value, value))
 
@@ -566,6 +589,12 @@ class RemoteObject:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} object>"
+
+    def __copy__(self) -> RemoteObject:  # the object lives in the sandbox: one of it
+        return self
+
+    def __deepcopy__(self, memo: dict) -> RemoteObject:
+        return self
 
 
 class RemoteCallable(RemoteObject):
