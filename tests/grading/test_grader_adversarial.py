@@ -13,6 +13,10 @@ import io
 import json
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -141,7 +145,18 @@ for path in [{out!r} + "/grades.csv", {subs!r} + "/full.ipynb", "/tmp/../../{out
         wrote.append(path)
     except OSError:
         pass
-raise RuntimeError(f"forked {{forked}}, wrote {{wrote}}")
+import socket
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2).close()
+    network = "reached"
+except OSError:
+    network = "none"
+try:
+    hog = bytearray(3 * 2**30)
+    memory = "3 GB"
+except MemoryError:
+    memory = "refused"
+raise RuntimeError(f"forked {{forked}}, wrote {{wrote}}, network {{network}}, memory {{memory}}")
 """
 NESTED = b'{"cells": [' + b"[" * 1200 + b"]" * 1200 + b"]}"
 WEIRD = {
@@ -270,9 +285,11 @@ def test_nothing_a_submission_started_is_alive_afterwards(hostile):
 def test_escaping_processes_stay_in_their_sandbox(hostile):
     results, _, _ = hostile
     (error,) = [e["error"] for e in results["escaper"]["errors"]]
-    forked, wrote = re.match(r"RuntimeError: forked (\d+), wrote (.*)", error).groups()
+    pattern = r"RuntimeError: forked (\d+), wrote (.*), network (\w+), memory (.*)"
+    forked, wrote, network, memory = re.match(pattern, error).groups()
     assert 0 < int(forked) < 64  # the process limit of its own uid
     assert wrote == "[]"  # neither the output folder nor another submission
+    assert (network, memory) == ("none", "refused")
 
 
 def test_solutions_and_reference_code_are_out_of_reach(hostile):
@@ -400,3 +417,22 @@ def test_name_collisions_need_replace(tmp_path):
     (r,) = grade([y], out, setup=setup(), replace=True, log=lambda *a: None)
     assert r["score"] == 3
     assert json.loads((out / "students" / "carol" / "basics.json").read_text())["score"] == 3
+
+
+def test_killing_the_grader_kills_its_sandboxes(tmp_path):
+    sub = tmp_path / "sleeper.ipynb"
+    sub.write_text(
+        json.dumps(notebook(ADD_BIAS, "import os\nos.execv('/usr/bin/sleep', ['sleep', '4244'])"))
+    )
+    argv = [sys.executable, "-m", "nnlib.grading.grader", str(sub), "--out", str(tmp_path / "out")]
+    grader = subprocess.Popen([*argv, "--source", str(SOURCE)], stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not any("sleep 4244" in p for p in sandbox_processes()):
+        assert time.monotonic() < deadline and grader.poll() is None
+        time.sleep(0.1)
+    grader.send_signal(signal.SIGKILL)
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sandbox_processes() == []
