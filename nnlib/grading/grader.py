@@ -40,10 +40,12 @@ How a submission is graded
 Each submission runs in a sandbox of its own
 (:mod:`nnlib.grading.grader_sandbox`; bubblewrap by default, and the grader
 refuses to start where bubblewrap cannot create its namespaces): a fresh
-Python process with NumPy and the standard library, where ``nnlib`` is a stub
-(``quiz``, ``show_progress`` and no-op ``check_*``; nothing else of nnlib,
-and no torch or scikit-learn). Its code cells run there in order, each
-under a time limit (``--cell-timeout``, and ``--timeout`` for the notebook).
+Python process (not a Jupyter kernel) with NumPy, matplotlib and the
+standard library, where ``nnlib`` is a stub (``quiz``, ``show_progress`` and
+no-op ``check_*``; nothing else of nnlib, and no torch or scikit-learn). Its
+code cells run there in order, each under a time limit (``--cell-timeout``,
+and ``--timeout`` for the notebook); IPython magics and ``!`` lines become
+``pass``, ``display`` and ``get_ipython()`` do nothing.
 At each check cell's place (a cell whose nbgrader ``grade_id`` is a
 canonical check; a student's version of it is never run, a deleted one is put
 back after its solution cell, a second cell claiming it is dropped), the
@@ -86,7 +88,9 @@ worth cheating for.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import stat
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -155,6 +159,18 @@ def student_name(path: Path, canonical: set[str]) -> str:
     return _clean(path.parent.name if by_folder else path.stem)
 
 
+def _read(path: Path) -> bytes:
+    """The file's first 50 MB; a link, FIFO or device gives an unreadable "notebook"."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as err:
+        return f"unreadable: {err}".encode()
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b"unreadable: not a regular file"
+        return f.read(50 * 2**20 + 1)
+
+
 def _notebook_of(data: bytes, path: Path, setup: Setup) -> str | None:
     nb, _ = parse(data)
     canon = match(nb, path.name, setup.canonical)
@@ -188,13 +204,7 @@ def grade(
     except (FolderProblem, OSError) as err:
         raise Refused(str(err)) from None
     submissions = [p.absolute() for p in submissions]
-    data = {}
-    for p in submissions:
-        try:
-            with p.open("rb") as f:  # read once, now: nothing can change them later
-                data[p] = f.read(50 * 2**20 + 1)
-        except OSError as err:
-            data[p] = f"unreadable: {err}".encode()
+    data = {p: _read(p) for p in submissions}  # read once, now: nothing changes them later
     keys = [
         (student_name(p, set(setup.canonical)), _notebook_of(data[p], p, setup))
         for p in submissions

@@ -164,6 +164,9 @@ def _python_dirs(prefix: Path) -> list[str]:
 
     paths = set(site.getsitepackages()) | {site.getusersitepackages()}
     paths |= {sysconfig.get_paths()[k] for k in ("purelib", "platlib")}
+    base = {"base": str(prefix), "platbase": str(prefix)}  # the installation under a venv
+    paths |= {sysconfig.get_paths(vars=base)[k] for k in ("purelib", "platlib")}
+    paths |= {str(p) for p in prefix.glob("lib*/python3*/site-packages")}
     paths |= {str(p) for p in Path("/usr/lib").glob("python3*/*-packages")}
     paths |= {str(p) for p in Path("/usr/local/lib").glob("python3*")}
     hidden = []
