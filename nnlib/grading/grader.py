@@ -55,6 +55,10 @@ to the sandbox and get back plain data (arrays without pickle, numbers,
 the arguments as they are after the call, exception type and message,
 warnings). References, comparisons, the mistake catalogue and the verdict
 never leave the grader; the feedback is the message the notebook shows.
+Each call of learner code is one request and its answer over a pipe (a
+chapter 6 check makes a few hundred), so a check runs unchanged, whatever it
+does with what comes back; ``benchmarks/grading.py`` measures the cost against
+the grader this design replaced.
 
 What this protects against (each a case in ``tests/grading/``):
 

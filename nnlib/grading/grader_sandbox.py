@@ -4,7 +4,7 @@
 and NumPy only) in a bubblewrap sandbox (``mode="bwrap"``) or as a plain
 child process (``mode="none"``) and returns a :class:`Session`, which sends it
 requests over a pipe (see the runner for the protocol) with a deadline. The
-grader's process never runs the learner's code: :meth:`Session.value` turns
+grader's process never runs the learner's code: :meth:`Session.values` turns
 the learner's names into :class:`RemoteObject` stand-ins, and calling one
 sends the arguments (plain data, see :mod:`nnlib.grading.sandbox.wire`),
 applies the arguments' states after the call to the grader's own objects (so

@@ -30,6 +30,14 @@ def test_values_keep_their_types_dtypes_and_shapes():
     assert got["empty"].shape == (0, 4) and got["mask"].dtype == bool
 
 
+def test_subclasses_of_tuples_lists_and_dicts_arrive_as_the_plain_types():
+    import collections
+
+    pair = collections.namedtuple("Pair", "a b")(np.ones(2), 3)
+    got, _, _ = roundtrip([pair, collections.OrderedDict(w=np.zeros(1))])
+    assert type(got[0]) is tuple and got[0][1] == 3 and type(got[1]) is dict
+
+
 def test_a_known_object_is_updated_in_place_and_keeps_its_identity():
     g, s = wire.Table("g"), wire.Table("s")
     params = [np.zeros(3), np.ones(2)]

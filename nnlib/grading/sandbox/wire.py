@@ -137,8 +137,8 @@ def encode(value: Any, table: Table, extra: Any = None, *, views: Any = None) ->
             return v if len(v) <= MAX_STR else v[:MAX_STR]
         if t is complex:
             return {"t": "complex", "v": [v.real, v.imag]}
-        if t is tuple:
-            return {"t": "tuple", "items": [enc(x, depth + 1) for x in v]}
+        if isinstance(v, tuple):  # a namedtuple too: the check sees a tuple
+            return {"t": "tuple", "items": [enc(x, depth + 1) for x in tuple(v)]}
         if isinstance(v, np.generic) and _dtype_ok(v.dtype):
             a = np.asarray(v)
             return {"t": "scalar", "dtype": a.dtype.str, "data": _b64(a)}
