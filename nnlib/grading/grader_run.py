@@ -16,7 +16,6 @@ import builtins
 import hashlib
 import importlib
 import json
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -269,4 +268,3 @@ def _run_check(session: Any, check: CheckCell, canon: Canonical) -> dict:
 
 
 _HIDDEN = "a hidden test of this exercise failed"
-_SAFE = re.compile(r"[^A-Za-z0-9._-]")

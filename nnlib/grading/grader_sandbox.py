@@ -72,6 +72,8 @@ ALLOWED_PACKAGES = (
     "pyparsing",
     "six",
 )
+#: The largest answer the grader reads (bytes); a larger one stops the submission.
+MAX_ANSWER = 64 * 2**20
 #: Sandboxes run as a uid from this range when the grader is root (one per sandbox).
 UID_RANGE = (1_000_000, 2_000_000)
 
@@ -376,7 +378,7 @@ class Session:
             raise self.stopped
         self._write(wire.pack(message))
         try:
-            size = wire.unpack_header(self._read(4))
+            size = wire.unpack_header(self._read(4), limit=MAX_ANSWER)
             reply = wire.loads(self._read(size))
         except wire.WireError as err:
             self._stop("kernel died", f"the notebook's process sent an unreadable answer ({err})")
@@ -415,9 +417,14 @@ class Session:
         if not isinstance(found, dict):
             raise ProtocolError("the notebook's process sent an unreadable answer")
         out = {}
-        for name in names:
-            if name in found:
-                out[name] = self.decode(found[name])
+        try:
+            for name in names:
+                if name in found:
+                    out[name] = self.decode(found[name])
+        except wire.WireError as err:
+            raise ProtocolError(
+                f"the notebook's process sent an unreadable answer ({err})"
+            ) from None
         return out
 
     def call(self, target: dict, args: tuple, kwargs: dict) -> Any:
@@ -468,7 +475,12 @@ class Session:
         return wire.encode(value, self.table, self._encode_extra)
 
     def decode(self, message: Any) -> Any:
-        return wire.decode(message, self.table, self._decode_extra)
+        try:
+            return wire.decode(message, self.table, self._decode_extra)
+        except wire.WireError:
+            raise
+        except Exception as err:  # whatever odd data does to NumPy: still only bad data
+            raise wire.WireError(f"{type(err).__name__}: {str(err)[:100]}") from None
 
     def _encode_extra(self, v: Any, table: wire.Table, enc: Any) -> dict:
         if isinstance(v, RemoteObject):

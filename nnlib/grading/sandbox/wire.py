@@ -91,9 +91,9 @@ def pack(message: Any) -> bytes:
     return struct.pack(">I", len(body)) + body
 
 
-def unpack_header(header: bytes) -> int:
+def unpack_header(header: bytes, limit: int = MAX_MESSAGE) -> int:
     (size,) = struct.unpack(">I", header)
-    if size > MAX_MESSAGE:
+    if size > limit:
         raise WireError(f"a message of {size} bytes is too large")
     return size
 
@@ -295,7 +295,7 @@ def decode(msg: Any, table: Table, extra: Any = None) -> Any:
                 rng = np.random.Generator(getattr(np.random, name)())
             try:
                 rng.bit_generator.state = state
-            except (TypeError, ValueError, KeyError):
+            except Exception:
                 raise WireError("bad random generator state") from None
             table.bind(wid, rng)
             return rng
