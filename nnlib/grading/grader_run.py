@@ -25,7 +25,8 @@ from typing import Any
 from .checks import quiet_checks
 from .feedback import ExerciseFailed
 from .grader_notebook import Canonical, CheckCell, load_canonical, match, plan
-from .grader_sandbox import Limits, ProtocolError, SandboxStopped, start
+from .grader_sandbox import Limits, start
+from .grader_session import ProtocolError, SandboxStopped
 
 FORMAT = "nnlib-grade/1"
 MAX_BYTES = 20 * 2**20
