@@ -453,3 +453,15 @@ def test_student_names(tmp_path):
     assert student_name(tmp_path / "a" / "Basics.IPYNB", canonical) == "a"
     assert student_name(tmp_path / "x" / "carol.ipynb", canonical) == "carol"
     assert student_name(tmp_path / "dan!.ipynb", canonical) == "dan"
+
+
+def test_without_bubblewrap_the_grader_refuses_and_says_why(tmp_path, monkeypatch, capsys):
+    import nnlib.grading.grader_sandbox as sandbox
+
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    paths = write_class(tmp_path, tmp_path / "unused", names={"full"})
+    out = tmp_path / "out"
+    assert main([*map(str, paths), "--out", str(out), "--source", str(SOURCE)]) == 2
+    err = capsys.readouterr().err
+    assert "bubblewrap is not installed" in err and "--sandbox none" in err
+    assert not out.exists() or not any(out.iterdir())
