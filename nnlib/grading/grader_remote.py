@@ -100,7 +100,7 @@ class RemoteMethod:
 _CLASSES: dict[tuple[str, bool], type] = {}
 
 
-def _remote(session: Any, wid: str, info: dict) -> RemoteObject:
+def remote_object(session: Any, wid: str, info: dict) -> RemoteObject:
     """A stand-in whose class carries the learner's type name (for messages)."""
     name = _identifier(info.get("type"), "object")
     callable_ = info.get("callable") is True

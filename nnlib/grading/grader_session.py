@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from .feedback import note_views
-from .grader_remote import RemoteObject, _remote, learner_exception
+from .grader_remote import RemoteObject, learner_exception, remote_object
 from .sandbox import helpers, wire
 
 #: The largest answer the grader reads (bytes); a larger one stops the submission.
@@ -248,7 +248,7 @@ class Session:
             known = table.by_wid.get(wid)
             if isinstance(known, RemoteObject):
                 return known
-            obj = _remote(self, wid, m)
+            obj = remote_object(self, wid, m)
             table.bind(wid, obj)
             return obj
         if tag == "unsendable":

@@ -57,12 +57,12 @@ class ShapeChecked(Helper):
 
     def __init__(self, f: Any, shape: tuple) -> None:
         self.f = f
-        self.shape = tuple(shape)
+        self._shape = tuple(shape)
 
     def __call__(self, v: np.ndarray) -> float:
-        if np.shape(v) != self.shape:
+        if np.shape(v) != self._shape:
             raise ValueError(
-                f"f expects an array of shape {self.shape} (x's shape); got {np.shape(v)}"
+                f"f expects an array of shape {self._shape} (x's shape); got {np.shape(v)}"
             )
         return float(self.f(np.asarray(v)))
 
