@@ -222,7 +222,7 @@ def layer_statistics(
             dh = loss_fn.backward()
             for i in range(len(layers) - 1, -1, -1):
                 out_grads[i] = float(np.linalg.norm(dh))
-                dh = layers[i].backward(dh, need_dx=i > 0)
+                dh = layers[i].backward(dh)
     finally:
         model.train(was_training)
 

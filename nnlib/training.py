@@ -4,7 +4,7 @@ One training step on a batch ``(xb, yb)`` is the four lines every chapter builds
 
     out = model.forward(xb)                      # (B, C) predictions
     loss = loss_fn.forward(out, yb)              # a float
-    model.backward(loss_fn.backward(), need_dx=False)   # fills every p.grad
+    model.backward(loss_fn.backward())           # fills every p.grad
     optimizer.step()                             # p.data -= ... in place
 
 ``fit`` repeats it over the rows of ``X`` for a number of epochs and records,
@@ -133,7 +133,7 @@ def _train_step(
         loss += regularizer.penalty(params)
     if not math.isfinite(loss):
         return loss, out, math.nan
-    model.backward(loss_fn.backward(), need_dx=False)
+    model.backward(loss_fn.backward())
     if regularizer is not None:
         regularizer.add_grad(params)
     total = 0.0

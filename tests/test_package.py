@@ -19,7 +19,6 @@ CORE_MODULES = [
     "nnlib.gradcheck",
     "nnlib.datasets",
     "nnlib.diagnostics",
-    "nnlib.activation_layers",
     "nnlib.callbacks",
     "nnlib.clip",
     "nnlib.metrics",
