@@ -80,7 +80,7 @@ def nnlib_step(cfg, dtype):
 
     def step():
         loss_fn.forward(model.forward(x), y)
-        model.backward(loss_fn.backward(), need_dx=False)
+        model.backward(loss_fn.backward())
         opt.step()
 
     return step
