@@ -261,6 +261,12 @@ class FlatOptimizer:
         for i in active:
             self._publish_state(i)
 
+    def zero_grad(self) -> None:
+        """Every gradient zero: the views of the flat gradient buffer, filled with 0."""
+        self.flat_grads.fill(0.0)
+        for p, g in zip(self.opt.params, self.grad_views, strict=True):
+            p.grad = g
+
     def _run(self, start: int, stop: int, t: int) -> None:
         """The kernel over ``[start, stop)`` of the flat buffers, in chunks of ``CHUNK``."""
         state = self.flat_state
@@ -414,7 +420,7 @@ class TrainStep:
                     grads = self._grad_views[i]
                     layer.grads["W"] = np.matmul(kept.T, dout, out=grads["W"])  # x.T @ dout
                     if "b" in grads:
-                        layer.grads["b"] = np.sum(dout, axis=0, out=grads["b"])
+                        layer.grads["b"] = np.add.reduce(dout, axis=0, out=grads["b"])  # db
                     if i > 0:  # the first layer's dx is never read: skip it
                         dout = np.matmul(dout, layer.params["W"].T, out=plan[i]["dx"])
                 elif kind is ReLU:

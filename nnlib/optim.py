@@ -161,6 +161,9 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Set every gradient to zeros of its parameter's shape and dtype."""
+        if self._fused is not None:
+            self._fused.zero_grad()  # zeros in the flat gradient buffer
+            return
         for p in self.params:
             p.grad = np.zeros_like(p.data)
 

@@ -158,6 +158,21 @@ def test_fused_layers_hold_views_of_one_flat_buffer(rng):
     assert "fused=True" in repr(opt)
 
 
+def test_fused_zero_grad_zeroes_the_flat_gradient_buffer(rng):
+    model = Arrays(a=rng.standard_normal((2, 3)), b=rng.standard_normal(3))
+    opt = optim.SGD(model.parameters(), lr=0.1, fused=True)
+    model.grads = {"a": rng.standard_normal((2, 3)), "b": rng.standard_normal(3)}
+    opt.step()
+    opt.zero_grad()
+    for p in opt.params:
+        assert np.shares_memory(p.grad, opt._fused.flat_grads)
+        assert p.grad.shape == p.shape and not p.grad.any()
+    before = {k: v.copy() for k, v in model.params.items()}
+    opt.step()  # zero gradients: plain SGD leaves the weights where they are
+    for k, v in model.params.items():
+        np.testing.assert_array_equal(v, before[k])
+
+
 def test_fused_refusals_say_what_to_do(rng):
     mixed = Arrays(a=np.zeros(2), b=np.zeros(2, dtype=np.float32))
     with pytest.raises(TypeError, match="one floating dtype.*astype"):
