@@ -331,3 +331,34 @@ def test_train_step_leaves_the_input_alone_and_trains(rng):
         last = step(x, y)
     np.testing.assert_array_equal(x, x0)
     assert last < 0.5 * first
+
+
+def test_train_step_losses_fall_back_to_the_readable_ones_for_their_messages():
+    model = Sequential(Linear(4, 3, rng=0), Tanh())
+    step = TrainStep(model, CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1, fused=True))
+    x = np.ones((2, 4))
+    with pytest.raises(ValueError, match=r"labels must be in \[0, C-1\] = \[0, 2\]; got 3"):
+        step(x, np.array([0, 3]))
+    with pytest.raises(TypeError, match="integer class labels"):
+        step(x, np.array([0.0, 1.0]))
+    step = TrainStep(model, BCEWithLogitsLoss(), optim.SGD(model.parameters(), lr=0.1, fused=True))
+    with pytest.raises(ValueError, match="BCEWithLogitsLoss expects target in"):
+        step(x, np.full((2, 3), 2.0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_train_step_with_probability_targets_and_float32_bce_equals_the_readable_step(dtype):
+    x, labels = data("cross_entropy", dtype)
+    probs = np.full((len(x), 3), 0.1, dtype=dtype)
+    probs[np.arange(len(x)), labels] = 0.8
+    y01 = (labels[:, None] > 0).astype(dtype)
+    for loss_cls, c_out, y in ((CrossEntropyLoss, 3, probs), (BCEWithLogitsLoss, 1, y01)):
+        ref, fast = every_layer_model(dtype, c_out), every_layer_model(dtype, c_out)
+        ref_opt = optim.Adam(ref.parameters(), lr=0.01)
+        step = TrainStep(fast, loss_cls(), optim.Adam(fast.parameters(), lr=0.01, fused=True))
+        ref_loss = loss_cls()
+        for _ in range(STEPS):
+            mine, theirs = step(x, y), reference_step(ref, ref_loss, ref_opt, x, y)
+            assert_same(np.array([mine], dtype), np.array([theirs], dtype), dtype, "loss")
+        for p, q in zip(ref.parameters(), fast.parameters(), strict=True):
+            assert_same(q.data, p.data, dtype, loss_cls.__name__)
