@@ -239,17 +239,20 @@ class FlatOptimizer:
                 for name, value in _state_arrays(opt, self.kernel_name).items()
             }
         active = []
-        for i, p in enumerate(params):
-            if p.owner.params[p.name] is not self.param_views[i]:
+        for i, (p, w, g_flat) in enumerate(
+            zip(params, self.param_views, self.grad_views, strict=True)
+        ):
+            owner, name = p.owner, p.name
+            if owner.params[name] is not w:
                 raise RuntimeError(
                     f"{p!r} was replaced after the fused optimizer was built (by "
                     "model.astype?); build the optimizer again"
                 )
-            g = p.owner.grads.get(p.name)
+            g = owner.grads.get(name)
             if g is None:
                 continue
-            if g is not self.grad_views[i]:
-                np.copyto(self.grad_views[i], g)  # a layer wrote a new array: gather it
+            if g is not g_flat:
+                np.copyto(g_flat, g)  # a layer wrote a new array: gather it
             self.steps[i] += 1
             active.append(i)
         if not active:
@@ -260,8 +263,13 @@ class FlatOptimizer:
         else:
             for i in active:
                 self._run(self.offsets[i], self.offsets[i + 1], self.steps[i])
+        counts = self.kernel_name in _COUNTS_STEPS
         for i in active:
-            self._publish_state(i)
+            state = opt.state[params[i]]
+            if not state:
+                self._publish_state(i)
+            elif counts:
+                state["step"] = self.steps[i]
 
     def zero_grad(self) -> None:
         """Every gradient zero: the views of the flat gradient buffer, filled with 0."""
