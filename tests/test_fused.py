@@ -362,3 +362,17 @@ def test_train_step_with_probability_targets_and_float32_bce_equals_the_readable
             assert_same(np.array([mine], dtype), np.array([theirs], dtype), dtype, "loss")
         for p, q in zip(ref.parameters(), fast.parameters(), strict=True):
             assert_same(q.data, p.data, dtype, loss_cls.__name__)
+
+
+@pytest.mark.parametrize("classes", [2, 40])  # the fast max differs below and above 32 classes
+def test_train_step_cross_entropy_with_few_and_many_classes(classes, rng):
+    x = rng.standard_normal((30, 4))
+    y = rng.integers(0, classes, size=30)
+    ref = Sequential(Linear(4, 8, rng=0), ReLU(), Linear(8, classes, rng=1))
+    fast = Sequential(Linear(4, 8, rng=0), ReLU(), Linear(8, classes, rng=1))
+    ref_opt, ref_loss = optim.Adam(ref.parameters(), lr=0.01), CrossEntropyLoss()
+    step = TrainStep(fast, CrossEntropyLoss(), optim.Adam(fast.parameters(), lr=0.01, fused=True))
+    for _ in range(STEPS):
+        assert step(x, y) == pytest.approx(reference_step(ref, ref_loss, ref_opt, x, y), rel=1e-12)
+    for p, q in zip(ref.parameters(), fast.parameters(), strict=True):
+        assert rel_error(q.data, p.data) <= F64_RTOL
