@@ -251,8 +251,10 @@ class Adagrad(Optimizer):
         s = s + g * g                             # s starts at initial_accumulator_value
         w = w - clr * g / (sqrt(s) + eps)
 
-    Duchi, Hazan & Singer (2011), "Adaptive subgradient methods for online
-    learning and stochastic optimization".
+    Hyperparameters, names and defaults as in torch; ``fused=True`` runs the
+    same update over a flat buffer (see ``Optimizer``). Duchi, Hazan & Singer
+    (2011), "Adaptive subgradient methods for online learning and stochastic
+    optimization".
     """
 
     _hyper_names = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
@@ -306,7 +308,10 @@ class RMSprop(Optimizer):
         b = momentum * b + g / avg; w = w - lr * b   # if momentum > 0 (b starts at 0)
         w = w - lr * g / avg                         # otherwise
 
-    Tieleman & Hinton (2012), lecture 6.5 of "Neural Networks for Machine Learning".
+    Hyperparameters, names and defaults as in torch; ``fused=True`` runs the
+    same update over a flat buffer (see ``Optimizer``; torch's RMSprop has no
+    such option). Tieleman & Hinton (2012), lecture 6.5 of "Neural Networks for
+    Machine Learning".
     """
 
     _hyper_names = ("alpha", "eps", "weight_decay", "momentum", "centered")
