@@ -19,6 +19,7 @@ CORE_MODULES = [
     "nnlib.gradcheck",
     "nnlib.datasets",
     "nnlib.diagnostics",
+    "nnlib.fused",
     "nnlib.callbacks",
     "nnlib.clip",
     "nnlib.metrics",
