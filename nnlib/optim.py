@@ -346,17 +346,17 @@ class RMSprop(Optimizer):
             if self.momentum:
                 state["momentum_buffer"] = np.zeros_like(w)  # b
         alpha = self.alpha
+        v, m, b = state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer")
         if self.weight_decay:
             g = g + self.weight_decay * w
-        v = state["square_avg"] = alpha * state["square_avg"] + (1.0 - alpha) * g * g
+        v = state["square_avg"] = alpha * v + (1.0 - alpha) * g * g
         if self.centered:
-            m = state["grad_avg"]
-            m = state["grad_avg"] = m + (1.0 - alpha) * (g - m)  # alpha m + (1 - alpha) g
+            m = state["grad_avg"] = m + (1.0 - alpha) * (g - m)  # alpha m + (1 - alpha) g, as torch
             avg = np.sqrt(v - m * m) + self.eps
         else:
             avg = np.sqrt(v) + self.eps
         if self.momentum:
-            b = state["momentum_buffer"] = self.momentum * state["momentum_buffer"] + g / avg
+            b = state["momentum_buffer"] = self.momentum * b + g / avg
             w -= self.lr * b
         else:
             w -= self.lr * (g / avg)
