@@ -215,7 +215,7 @@ class BCEWithLogitsLoss(Loss):
 
     per element, which never overflows (``exp`` only sees ``-|z| <= 0``), never
     takes ``log(0)``, and keeps its relative precision when the loss is tiny
-    (``z = 30, y = 1``: ``30 - 30 + log(1 + exp(-30))``, exactly ``9.4e-14``).
+    (``z = 30, y = 1``: ``30 - 30 + log(1 + exp(-30)) = 9.36e-14`` to full precision).
     The gradient is the famously simple ``dz = (sigmoid(z) - y) / n``.
 
     ``pred`` and ``target`` must have the same shape; targets lie in ``[0, 1]``.
