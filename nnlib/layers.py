@@ -9,9 +9,12 @@ Layout: batch-first. An input ``x`` has shape ``(N, D)``, one example per row.
 transpose, and ``b`` with shape ``(out,)``. (This is Keras' layout; PyTorch
 stores the same weight transposed, as ``(out, in)``.)
 
-The activation layers (``ReLU``, ``Sigmoid``, ...) live in ``nnlib.activations``
-beside their functions; they are re-exported here, so
-``from nnlib.layers import Linear, ReLU`` works.
+A layer keeps its dtype: a float32 ``Linear`` refuses float64 input (as
+PyTorch does) rather than quietly computing, and storing gradients, in float64.
+
+The activation layers (``ReLU``, ``Sigmoid``, ...) are defined in
+``nnlib.activations``, beside their functions and derivatives; they are
+re-exported here, so ``from nnlib.layers import Linear, ReLU`` works.
 """
 
 from __future__ import annotations
@@ -120,6 +123,14 @@ class Linear(Module):
         Returns
         -------
         out : ndarray, shape (N, out_features)
+
+        Raises
+        ------
+        ValueError
+            When ``x`` is not ``(N, in_features)``.
+        TypeError
+            When ``x`` is a wider float than the parameters (float64 into a
+            float32 layer); integers and narrower floats are promoted.
         """
         x = np.asarray(x)
         if x.ndim != 2 or x.shape[1] != self.in_features:
@@ -128,13 +139,19 @@ class Linear(Module):
                 f"{self!r} got input of shape {x.shape}; expected (N, {self.in_features})"
                 + (hint if x.ndim == 1 else "")
             )
+        dtype = self.params["W"].dtype
+        if x.dtype.kind == "f" and x.itemsize > dtype.itemsize:
+            raise TypeError(
+                f"{self!r} holds {dtype} parameters but got {x.dtype} input; convert the "
+                f"input, x.astype(np.{dtype}), or the model, model.astype(np.{x.dtype})"
+            )
         self._x = x
         out = x @ self.params["W"]  # (N, out)
         if "b" in self.params:
             out += self.params["b"]  # (out,) added to every row
         return out
 
-    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         """Gradients of ``out = x @ W + b``::
 
             dW = x.T @ dout          (in, out)
@@ -145,12 +162,10 @@ class Linear(Module):
         ----------
         dout : ndarray, shape (N, out_features)
             Gradient of the loss with respect to ``out``.
-        need_dx : bool
-            When False, skip ``dx`` and return ``None`` (grads are still written).
 
         Returns
         -------
-        dx : ndarray, shape (N, in_features), or None
+        dx : ndarray, shape (N, in_features)
         """
         x = self._x
         if x is None:
@@ -160,10 +175,11 @@ class Linear(Module):
                 f"{self!r}.backward got dout of shape {dout.shape}; expected "
                 f"{(x.shape[0], self.out_features)}, the shape of forward's output"
             )
-        self.grads["W"] = x.T @ dout  # (in, out)
-        if "b" in self.params:
-            self.grads["b"] = dout.sum(axis=0)  # (out,)
-        return dout @ self.params["W"].T if need_dx else None  # (N, in)
+        with np.errstate(under="ignore"):  # a tiny dout (logits near -740) may round to 0
+            self.grads["W"] = x.T @ dout  # (in, out)
+            if "b" in self.params:
+                self.grads["b"] = dout.sum(axis=0)  # (out,)
+            return dout @ self.params["W"].T  # (N, in)
 
     def extra_repr(self) -> str:
         bias = "" if "b" in self.params else ", bias=False"
@@ -208,10 +224,8 @@ class Dropout(Module):
         self._mask = mask
         return x * mask
 
-    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         """``dx = dout * mask`` (``dout`` itself, copied, in eval mode); shape (N, D)."""
-        if not need_dx:
-            return None
         return dout.copy() if self._mask is None else dout * self._mask
 
     def extra_repr(self) -> str:
@@ -270,18 +284,17 @@ class Sequential(Module):
             x = layer.forward(x)
         return x
 
-    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         """Backpropagate ``dout`` (shape of the output) from the last layer to the first.
 
-        Every layer writes its own ``grads``. Only the first layer is told
-        ``need_dx``: the layers after it must pass their ``dx`` backwards.
-        Returns ``dx`` with the shape of the input, or ``None``.
+        Every layer writes its own ``grads`` and hands ``dx`` to the layer
+        before it. Returns ``dx`` with the shape of the model's input.
         """
         if not self.layers:
-            return dout.copy() if need_dx else None
-        for layer in reversed(self.layers[1:]):
+            return dout.copy()
+        for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        return self.layers[0].backward(dout, need_dx=need_dx)
+        return dout
 
     def children(self) -> Iterator[Module]:
         return iter(self.layers)

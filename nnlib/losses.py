@@ -13,11 +13,13 @@ float32 gradient (the target is cast to ``pred``'s dtype).
 ``MSELoss``/``BCELoss``/``BCEWithLogitsLoss`` and over the batch (``N``) for
 ``CrossEntropyLoss``, as PyTorch does; ``reduction="sum"`` adds instead.
 
-Numerically stable forms are used throughout: ``BCEWithLogitsLoss`` and
-``CrossEntropyLoss`` stay finite at ``|z| = 1000``, and ``BCELoss`` clamps each
-log at ``-100`` like PyTorch, so a probability of exactly 0 or 1 gives a finite
-loss (100 for a completely wrong prediction). Underflow to 0 inside ``exp`` is
-the correct answer there, so it is silenced locally (``np.errstate``).
+Each loss is written as its formula, per element, then reduced. Numerically
+stable forms are used throughout: ``BCEWithLogitsLoss`` and
+``CrossEntropyLoss`` stay finite at ``|z| = 1000`` and keep their relative
+precision when the loss is tiny, and ``BCELoss`` clamps each log at ``-100``
+like PyTorch, so a probability of exactly 0 or 1 gives a finite loss (100 for
+a completely wrong prediction). Underflow to 0 inside ``exp`` is the correct
+answer there, so it is silenced locally (``np.errstate``).
 
 The weight penalties ``L1`` and ``L2`` are defined in ``nnlib.regularizers``
 and re-exported here.
@@ -28,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .activations import log_softmax, sigmoid
 from .regularizers import L1, L2
 
 __all__ = [
@@ -42,7 +45,9 @@ __all__ = [
 ]
 
 _LOG_CLAMP = -100.0  # BCELoss: log(p) and log(1 - p) are clamped to >= -100 (as in PyTorch)
-_BCE_GRAD_EPS = 1e-12  # BCELoss.backward: p * (1 - p) is floored at this (as in PyTorch)
+# BCELoss.backward floors p * (1 - p) at PyTorch's constant, the float32 number nearest
+# 1e-12 (9.9999999600e-13), in float64 too
+_BCE_GRAD_EPS = float(np.float32(1e-12))
 
 
 # -- shared input handling ------------------------------------------------
@@ -111,6 +116,15 @@ class Loss:
     def __call__(self, pred: ArrayLike, target: ArrayLike) -> float:
         return self.forward(pred, target)
 
+    def _reduce(self, per: np.ndarray, n: int) -> float:
+        """The sum of the per-element losses ``per``, divided by ``n`` for "mean"."""
+        total = float(per.sum())
+        return total / n if self.reduction == "mean" else total
+
+    def _scale(self, n: int) -> float:
+        """The factor of every gradient entry: ``1 / n`` for "mean", 1 for "sum"."""
+        return 1.0 / n if self.reduction == "mean" else 1.0
+
     def _cached(self) -> tuple:
         if self._cache is None:
             raise RuntimeError(
@@ -144,14 +158,13 @@ class MSELoss(Loss):
         pred = _as_pred(pred)
         target = _as_target(target, pred.dtype)
         _check_same_shape("MSELoss", pred, target)
-        diff = (pred - target).ravel()  # (n,), a new array
-        scale = 1.0 / diff.size if self.reduction == "mean" else 1.0
-        self._cache = (diff, pred.shape, scale)
-        return float(diff @ diff) * scale
+        diff = pred - target  # (same shape as pred)
+        self._cache = (diff,)
+        return self._reduce(diff * diff, diff.size)
 
     def backward(self) -> np.ndarray:
-        diff, shape, scale = self._cached()
-        return (diff * (2.0 * scale)).reshape(shape)  # dpred = 2 (pred - target) / n
+        (diff,) = self._cached()
+        return 2.0 * diff * self._scale(diff.size)  # dpred = 2 (pred - target) / n
 
 
 class BCELoss(Loss):
@@ -161,8 +174,9 @@ class BCELoss(Loss):
     ``>= -100`` as in PyTorch, so ``p = 0`` or ``1`` exactly gives a finite loss
     (100 per element when it is completely wrong).
 
-    ``dpred = (p - y) / max(p * (1 - p), 1e-12) / n`` (the PyTorch formula; the
-    floor keeps it finite, if huge, at ``p = 0`` or ``1``).
+    ``dpred = (p - y) / max(p * (1 - p), 1e-12) / n``, the PyTorch formula with
+    its floor, the float32 number nearest ``1e-12``; the floor keeps the
+    gradient finite, if huge, at ``p = 0`` or ``1``.
 
     ``pred`` and ``target`` must have the same shape and lie in ``[0, 1]``.
     Prefer :class:`BCEWithLogitsLoss` on raw scores: it is exact where this
@@ -181,19 +195,15 @@ class BCELoss(Loss):
         with np.errstate(divide="ignore", under="ignore"):  # log(0) = -inf, clamped below
             log_p = np.maximum(np.log(p), _LOG_CLAMP)  # (same shape as p)
             log_1mp = np.maximum(np.log1p(-p), _LOG_CLAMP)
-            # sum of y log p + (1 - y) log(1 - p) = sum(log(1 - p)) + sum(y (log p - log(1 - p)))
-            total = log_1mp.sum() + np.vdot(y, log_p - log_1mp)
-        scale = 1.0 / p.size if self.reduction == "mean" else 1.0
-        self._cache = (p, y, scale)
-        return -float(total) * scale
+            per = -(y * log_p + (1.0 - y) * log_1mp)
+        self._cache = (p, y)
+        return self._reduce(per, p.size)
 
     def backward(self) -> np.ndarray:
-        p, y, scale = self._cached()
+        p, y = self._cached()
         with np.errstate(under="ignore"):
-            dpred = p - y  # (same shape as p)
-            dpred /= np.maximum(p * (1.0 - p), _BCE_GRAD_EPS)
-            dpred *= scale
-        return dpred
+            dpred = (p - y) / np.maximum(p * (1.0 - p), _BCE_GRAD_EPS)  # (same shape as p)
+        return dpred * self._scale(p.size)
 
 
 class BCEWithLogitsLoss(Loss):
@@ -203,8 +213,10 @@ class BCEWithLogitsLoss(Loss):
 
         max(z, 0) - z * y + log(1 + exp(-|z|))
 
-    which never overflows (``exp`` only sees ``-|z| <= 0``) and never takes
-    ``log(0)``. The gradient is the famously simple ``dz = (sigmoid(z) - y) / n``.
+    per element, which never overflows (``exp`` only sees ``-|z| <= 0``), never
+    takes ``log(0)``, and keeps its relative precision when the loss is tiny
+    (``z = 30, y = 1``: ``30 - 30 + log(1 + exp(-30)) = 9.36e-14`` to full precision).
+    The gradient is the famously simple ``dz = (sigmoid(z) - y) / n``.
 
     ``pred`` and ``target`` must have the same shape; targets lie in ``[0, 1]``.
     """
@@ -218,23 +230,14 @@ class BCEWithLogitsLoss(Loss):
             "BCEWithLogitsLoss", "target", y, "For labels -1/+1 use (target + 1) / 2."
         )
         with np.errstate(under="ignore"):  # exp(-1000) = 0 is the right answer
-            e = np.exp(-np.abs(z))  # (same shape as z), in (0, 1]
-            per = np.maximum(z, 0.0)  # per-element loss = max(z, 0) + log(1 + e) - z * y
-            per += np.log1p(e)
-            total = per.sum() - np.vdot(z, y)
-        scale = 1.0 / z.size if self.reduction == "mean" else 1.0
-        self._cache = (z, y, e, scale)
-        return float(total) * scale
+            per = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))  # (same as z)
+        self._cache = (z, y)
+        return self._reduce(per, z.size)
 
     def backward(self) -> np.ndarray:
-        z, y, e, scale = self._cached()
+        z, y = self._cached()
         with np.errstate(under="ignore"):
-            # sigmoid(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0, e = exp(-|z|)
-            dz = np.where(z >= 0, 1.0, e)  # (same shape as z), a new array
-            dz /= 1.0 + e
-            dz -= y
-            dz *= scale
-        return dz
+            return (sigmoid(z) - y) * self._scale(z.size)
 
 
 class CrossEntropyLoss(Loss):
@@ -244,12 +247,18 @@ class CrossEntropyLoss(Loss):
     ``[0, C-1]``, or rows of class probabilities ``(N, C)`` (one-hot, or soft
     labels: entries >= 0, each row summing to 1).
 
-    ``loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i]``, computed
-    after subtracting each row's maximum (which changes nothing mathematically
-    and keeps ``exp`` from overflowing). The loss is averaged over the batch
-    (``N``) for ``reduction="mean"``, and::
+    ``loss_i = -log softmax(z_i)[y_i]`` for labels and
+    ``loss_i = -sum_j t_ij * log softmax(z_i)_j`` for probabilities, with
+    ``log_softmax`` computed after subtracting each row's maximum (which
+    changes nothing mathematically and keeps ``exp`` from overflowing). The
+    loss is averaged over the batch (``N``) for ``reduction="mean"``, and::
 
-        dz = (softmax(z) - onehot(y)) / N        # (N, C)
+        dz = (softmax(z) - onehot(y)) / N              # labels       (N, C)
+        dz = (softmax(z) * sum_j t_ij - t) / N         # probabilities
+
+    The second form is PyTorch's; it equals ``softmax(z) - t`` when the rows of
+    ``t`` sum to exactly 1, and stays the exact gradient when they are off by
+    rounding (rows within ``sqrt(eps)`` of 1 are accepted).
 
     Notes
     -----
@@ -271,32 +280,25 @@ class CrossEntropyLoss(Loss):
             target = self._check_labels(target, n, c)
         else:
             target = self._check_probabilities(_as_target(target, z.dtype), z.shape)
-        if c <= 32:
-            # Row-wise max/sum over few classes is ~2x faster on a column-major copy.
-            z = np.asfortranarray(z)
         with np.errstate(under="ignore"):  # exp(-2000) = 0 is the right answer
-            shifted = z - z.max(axis=1, keepdims=True)  # (N, C), each row's max is 0
-            e = np.exp(shifted)  # (N, C)
-            sum_e = e.sum(axis=1, keepdims=True)  # (N, 1), in [1, C]
-            # loss_i = log(sum_e_i) - shifted_i[y_i]   (= -log softmax)
-            if labels:
-                total = np.log(sum_e).sum() - shifted[np.arange(n), target].sum()
-            else:
-                total = np.log(sum_e).sum() - np.vdot(target, shifted)
-        scale = 1.0 / n if self.reduction == "mean" else 1.0
-        self._cache = (e, sum_e, target, labels, scale)
-        return float(total) * scale
+            log_p = log_softmax(z, axis=1)  # (N, C)
+        if labels:
+            per = -log_p[np.arange(n), target]  # (N,)
+        else:
+            per = -(target * log_p).sum(axis=1)  # (N,)
+        self._cache = (log_p, target, labels)
+        return self._reduce(per, n)
 
     def backward(self) -> np.ndarray:
-        e, sum_e, target, labels, scale = self._cached()
+        log_p, target, labels = self._cached()
+        n = log_p.shape[0]
         with np.errstate(under="ignore"):
-            dz = np.divide(e, sum_e, order="C")  # (N, C) softmax, a new array
+            dz = np.exp(log_p)  # (N, C) softmax(z), a new array
             if labels:
-                dz[np.arange(dz.shape[0]), target] -= 1.0
+                dz[np.arange(n), target] -= 1.0
             else:
-                dz -= target
-            dz *= scale
-        return dz
+                dz = dz * target.sum(axis=1, keepdims=True) - target
+        return dz * self._scale(n)
 
     @staticmethod
     def _check_labels(target: np.ndarray, n: int, c: int) -> np.ndarray:
@@ -336,10 +338,12 @@ class CrossEntropyLoss(Loss):
         tol = np.sqrt(np.finfo(target.dtype).eps)
         worst = int(np.argmax(np.abs(row_sums - 1.0)))
         if target.min() < 0 or abs(row_sums[worst] - 1.0) > tol:
+            total = float(row_sums[worst])  # every digit: 1.0000001 must not print as 1
             raise ValueError(
                 "CrossEntropyLoss expects target rows of class probabilities (entries "
-                f">= 0, each row summing to 1); row {worst} sums to {row_sums[worst]:.6g} "
-                f"and the smallest entry is {target.min():.6g}"
+                f">= 0, each row summing to 1 within {tol:.2g}); row {worst} sums to "
+                f"{total!r} (off by {total - 1.0:.3g}) and the smallest entry is "
+                f"{float(target.min())!r}"
             )
         return target
 

@@ -12,8 +12,8 @@ Conventions shared by the whole library (stated once, here):
 * ``forward(x)`` caches whatever ``backward`` needs; ``backward(dout)`` returns
   ``dx`` (same shape as ``x``) and *overwrites* ``grads`` (it never accumulates).
   Neither mutates ``x`` or ``dout`` nor returns an alias of them.
-* ``backward(dout, need_dx=False)`` may skip computing ``dx`` and return ``None``;
-  the training loop uses it for the first layer, whose input gradient nobody reads.
+* A layer's parameters and gradients keep its dtype: a float32 layer refuses a
+  float64 input instead of quietly computing in float64.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class Parameter:
 class Module:
     """Base class of every layer: parameters, gradients and train/eval mode.
 
-    Subclasses implement ``forward(x)`` and ``backward(dout, need_dx=True)``.
+    Subclasses implement ``forward(x)`` and ``backward(dout)``.
     """
 
     def __init__(self) -> None:
@@ -86,7 +86,7 @@ class Module:
     def forward(self, x: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward")
 
-    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

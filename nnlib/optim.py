@@ -17,15 +17,21 @@ hyperparameter names and meanings, same place for ``eps``), which
 below ``g`` is the gradient, ``w`` the parameter, ``t`` the step count (1 on
 the first step) and ``lr`` the learning rate.
 
-Differences from torch: no parameter groups, a single mutable ``opt.lr``
+Differences from torch: no parameter groups, and a single mutable ``opt.lr``
 (the learning-rate schedules, defined in ``nnlib.schedules`` and re-exported
-here as ``nnlib.optim.StepLR`` and friends, set it), and ``SGD`` has a
-default ``lr=1e-3``.
+here as ``nnlib.optim.StepLR`` and friends, set it). The defaults are
+torch's (``SGD``'s ``lr=1e-3`` included).
 
+Each ``_update`` below reads as its formula, one NumPy expression per line.
 Every state array (momentum, running averages) is created on the first step
-with the parameter's shape and dtype, and every update runs in place with
-Python-float scalars, so float32 parameters stay float32. Build the optimizer
-after converting a model's dtype.
+with the parameter's shape and dtype, and the scalars are Python floats, so
+float32 parameters stay float32. Build the optimizer after converting a
+model's dtype.
+
+Speed, on request: ``Adam(model.parameters(), fused=True)`` (torch's name)
+moves every parameter into one flat buffer and runs a single vectorized
+update over all of them; the code lives apart, in ``nnlib.fused``, and
+computes exactly what the readable ``_update`` computes.
 
 Gradient clipping (``clip_grad_norm``, ``clip_grad_value``) is defined in
 ``nnlib.clip`` and re-exported here, next to the optimizers whose steps it caps.
@@ -39,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from nnlib import fused as _fused
 from nnlib import schedules as lr_scheduler  # torch-style alias: nnlib.optim.lr_scheduler
 from nnlib.clip import clip_grad_norm, clip_grad_value  # re-exported: used with the optimizers
 from nnlib.module import Parameter
@@ -87,6 +94,11 @@ class Optimizer:
         Usually ``model.parameters()``.
     lr : float
         Learning rate, >= 0. Stored as the mutable attribute ``opt.lr``.
+    fused : bool
+        Use the fast path of ``nnlib.fused``: the parameters move into one
+        contiguous buffer (each layer then holds a view of it, so keep no
+        reference to the old arrays) and one vectorized update runs over all
+        of them. Same results as the readable update, to rounding.
 
     Attributes
     ----------
@@ -101,8 +113,9 @@ class Optimizer:
     """
 
     _hyper_names: tuple[str, ...] = ()  # shown by repr, after lr
+    _fused_kernel: str | None = None  # the update of nnlib.fused that fused=True runs
 
-    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+    def __init__(self, params: Iterable[Parameter], lr: float, fused: bool = False) -> None:
         name = type(self).__name__
         if isinstance(params, (np.ndarray, Parameter)):
             raise TypeError(f"{name} expects an iterable of Parameters, e.g. model.parameters()")
@@ -121,6 +134,8 @@ class Optimizer:
             seen.add(key)
         self.lr = lr
         self.state: dict[Parameter, dict[str, Any]] = {p: {} for p in self.params}
+        self.fused = bool(fused)
+        self._fused = _fused.FlatOptimizer(self) if self.fused else None
 
     @property
     def lr(self) -> float:
@@ -134,23 +149,29 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient (``p.grad is None`` is skipped)."""
-        state = self.state
+        if self._fused is not None:
+            self._fused.step()  # the same update, vectorized over one flat buffer
+            return
         for p in self.params:
-            g = p.grad
-            if g is not None:
-                self._update(p.data, g, state[p])
+            if p.grad is not None:
+                self._update(p.data, p.grad, self.state[p])
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def zero_grad(self) -> None:
         """Set every gradient to zeros of its parameter's shape and dtype."""
+        if self._fused is not None:
+            self._fused.zero_grad()  # zeros in the flat gradient buffer
+            return
         for p in self.params:
             p.grad = np.zeros_like(p.data)
 
     def __repr__(self) -> str:
         hyper = "".join(f", {k}={getattr(self, k)!r}" for k in self._hyper_names)
-        return f"{type(self).__name__}(lr={self.lr!r}{hyper}; {len(self.params)} parameters)"
+        fused = ", fused=True" if self.fused else ""
+        name = type(self).__name__
+        return f"{name}(lr={self.lr!r}{hyper}{fused}; {len(self.params)} parameters)"
 
 
 class SGD(Optimizer):
@@ -168,7 +189,7 @@ class SGD(Optimizer):
     ----------
     params : iterable of Parameter
     lr : float
-        Learning rate (torch has no default; 1e-3 here).
+        Learning rate (default 1e-3, as in torch).
     momentum : float
         Fraction of the previous velocity kept each step, in ``[0, 1)`` typically.
     dampening : float
@@ -177,9 +198,12 @@ class SGD(Optimizer):
         L2 penalty coefficient added to the gradient.
     nesterov : bool
         Look-ahead variant; needs ``momentum > 0`` and ``dampening == 0``.
+    fused : bool
+        One vectorized update over a flat buffer (see ``Optimizer``).
     """
 
     _hyper_names = ("momentum", "dampening", "weight_decay", "nesterov")
+    _fused_kernel = "sgd"
 
     def __init__(
         self,
@@ -189,8 +213,8 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        fused: bool = False,
     ) -> None:
-        super().__init__(params, lr)
         _check_nonnegative("SGD", momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
@@ -201,33 +225,20 @@ class SGD(Optimizer):
         self.dampening = float(dampening)
         self.weight_decay = float(weight_decay)
         self.nesterov = bool(nesterov)
+        super().__init__(params, lr, fused)
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
-        if not state:
-            state["tmp"] = np.empty_like(w)
-            state["grad"] = np.empty_like(w)  # g + weight_decay * w
-        tmp = state["tmp"]
         if self.weight_decay:
-            np.multiply(w, self.weight_decay, out=state["grad"])
-            g = np.add(g, state["grad"], out=state["grad"])  # g + weight_decay * w; p.grad intact
+            g = g + self.weight_decay * w
         if self.momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, dtype=w.dtype)  # b = g
+            b = state.get("momentum_buffer")
+            if b is None:
+                b = g.copy()  # the first step: b = g
             else:
-                buf *= self.momentum
-                if self.dampening:
-                    np.multiply(g, 1.0 - self.dampening, out=tmp)
-                    buf += tmp
-                else:
-                    buf += g
-            if self.nesterov:
-                np.multiply(buf, self.momentum, out=tmp)
-                g = np.add(g, tmp, out=tmp)  # g + momentum * b
-            else:
-                g = buf
-        np.multiply(g, self.lr, out=tmp)
-        w -= tmp  # w = w - lr * g
+                b = self.momentum * b + (1.0 - self.dampening) * g
+            state["momentum_buffer"] = b
+            g = g + self.momentum * b if self.nesterov else b
+        w -= self.lr * g
 
 
 class Adagrad(Optimizer):
@@ -240,11 +251,14 @@ class Adagrad(Optimizer):
         s = s + g * g                             # s starts at initial_accumulator_value
         w = w - clr * g / (sqrt(s) + eps)
 
-    Duchi, Hazan & Singer (2011), "Adaptive subgradient methods for online
-    learning and stochastic optimization".
+    Hyperparameters, names and defaults as in torch; ``fused=True`` runs the
+    same update over a flat buffer (see ``Optimizer``). Duchi, Hazan & Singer
+    (2011), "Adaptive subgradient methods for online learning and stochastic
+    optimization".
     """
 
     _hyper_names = ("lr_decay", "weight_decay", "initial_accumulator_value", "eps")
+    _fused_kernel = "adagrad"
 
     def __init__(
         self,
@@ -254,8 +268,9 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        fused: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, fused)
         _check_nonnegative(
             "Adagrad",
             lr_decay=lr_decay,
@@ -272,21 +287,12 @@ class Adagrad(Optimizer):
         if not state:
             state["step"] = 0
             state["sum"] = np.full_like(w, self.initial_accumulator_value)
-            state["tmp"] = np.empty_like(w)
-            state["tmp2"] = np.empty_like(w)
-        state["step"] += 1
-        s, tmp, std = state["sum"], state["tmp"], state["tmp2"]
+        state["step"] = t = state["step"] + 1
         if self.weight_decay:
-            np.multiply(w, self.weight_decay, out=tmp)
-            g = np.add(g, tmp, out=tmp)
-        clr = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
-        np.multiply(g, g, out=std)
-        s += std  # s = s + g * g
-        np.sqrt(s, out=std)
-        std += self.eps
-        np.divide(g, std, out=std)
-        std *= clr
-        w -= std  # w = w - clr * g / (sqrt(s) + eps)
+            g = g + self.weight_decay * w
+        clr = self.lr / (1 + (t - 1) * self.lr_decay)
+        s = state["sum"] = state["sum"] + g * g
+        w -= clr * (g / (np.sqrt(s) + self.eps))
 
 
 class RMSprop(Optimizer):
@@ -302,10 +308,14 @@ class RMSprop(Optimizer):
         b = momentum * b + g / avg; w = w - lr * b   # if momentum > 0 (b starts at 0)
         w = w - lr * g / avg                         # otherwise
 
-    Tieleman & Hinton (2012), lecture 6.5 of "Neural Networks for Machine Learning".
+    Hyperparameters, names and defaults as in torch; ``fused=True`` runs the
+    same update over a flat buffer (see ``Optimizer``; torch's RMSprop has no
+    such option). Tieleman & Hinton (2012), lecture 6.5 of "Neural Networks for
+    Machine Learning".
     """
 
     _hyper_names = ("alpha", "eps", "weight_decay", "momentum", "centered")
+    _fused_kernel = "rmsprop"
 
     def __init__(
         self,
@@ -316,8 +326,9 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
+        fused: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, fused)
         _check_nonnegative(
             "RMSprop", alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum
         )
@@ -329,40 +340,26 @@ class RMSprop(Optimizer):
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any]) -> None:
         if not state:
-            state["square_avg"] = np.zeros_like(w)
-            state["grad_avg"] = np.zeros_like(w) if self.centered else None
-            state["momentum_buffer"] = np.zeros_like(w) if self.momentum > 0 else None
-            state["tmp"] = np.empty_like(w)
-            state["tmp2"] = np.empty_like(w)
-        v, tmp, avg = state["square_avg"], state["tmp"], state["tmp2"]
+            state["square_avg"] = np.zeros_like(w)  # v
+            if self.centered:
+                state["grad_avg"] = np.zeros_like(w)  # m
+            if self.momentum:
+                state["momentum_buffer"] = np.zeros_like(w)  # b
         alpha = self.alpha
+        v, m, b = state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer")
         if self.weight_decay:
-            np.multiply(w, self.weight_decay, out=tmp)
-            g = np.add(g, tmp, out=tmp)
-        v *= alpha
-        np.multiply(g, 1.0 - alpha, out=avg)
-        avg *= g
-        v += avg  # v = alpha * v + (1 - alpha) * g * g
+            g = g + self.weight_decay * w
+        v = state["square_avg"] = alpha * v + (1.0 - alpha) * g * g
         if self.centered:
-            m = state["grad_avg"]
-            np.subtract(g, m, out=avg)
-            avg *= 1.0 - alpha
-            m += avg  # m = alpha * m + (1 - alpha) * g, written as torch's lerp
-            np.multiply(m, m, out=avg)
-            np.subtract(v, avg, out=avg)
-            np.sqrt(avg, out=avg)
+            m = state["grad_avg"] = m + (1.0 - alpha) * (g - m)  # alpha m + (1 - alpha) g, as torch
+            avg = np.sqrt(v - m * m) + self.eps
         else:
-            np.sqrt(v, out=avg)
-        avg += self.eps
-        np.divide(g, avg, out=avg)  # g / avg
-        buf = state["momentum_buffer"]
-        if buf is not None:
-            buf *= self.momentum
-            buf += avg
-            np.multiply(buf, self.lr, out=avg)
+            avg = np.sqrt(v) + self.eps
+        if self.momentum:
+            b = state["momentum_buffer"] = self.momentum * b + g / avg
+            w -= self.lr * b
         else:
-            avg *= self.lr
-        w -= avg
+            w -= self.lr * (g / avg)
 
 
 class Adam(Optimizer):
@@ -394,9 +391,12 @@ class Adam(Optimizer):
         L2 penalty added to the gradient (see ``AdamW`` for the decoupled form).
     amsgrad : bool
         Divide by the largest second moment seen so far.
+    fused : bool
+        One vectorized update over a flat buffer (see ``Optimizer``).
     """
 
     _hyper_names = ("betas", "eps", "weight_decay", "amsgrad")
+    _fused_kernel = "adam"
     _decoupled = False
 
     def __init__(
@@ -407,8 +407,9 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
+        fused: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        super().__init__(params, lr, fused)
         name = type(self).__name__
         try:
             beta1, beta2 = (float(b) for b in betas)
@@ -427,38 +428,21 @@ class Adam(Optimizer):
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(w)  # m
             state["exp_avg_sq"] = np.zeros_like(w)  # v
-            state["max_exp_avg_sq"] = np.zeros_like(w) if self.amsgrad else None
-            state["tmp"] = np.empty_like(w)
-            state["grad"] = np.empty_like(w)  # g + weight_decay * w
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(w)
         state["step"] = t = state["step"] + 1
-        m, v, tmp = state["exp_avg"], state["exp_avg_sq"], state["tmp"]
         beta1, beta2 = self.betas
-        lr = self.lr
-        if self.weight_decay:
-            if self._decoupled:
-                w *= 1.0 - lr * self.weight_decay  # AdamW: shrink w directly
-            else:
-                np.multiply(w, self.weight_decay, out=state["grad"])
-                g = np.add(g, state["grad"], out=state["grad"])  # Adam: L2 term in the gradient
-        # m = beta1 * m + (1 - beta1) * g, computed as torch does: m + (1 - beta1) * (g - m)
-        np.subtract(g, m, out=tmp)
-        tmp *= 1.0 - beta1
-        m += tmp
-        # v = beta2 * v + (1 - beta2) * g * g
-        v *= beta2
-        np.multiply(g, 1.0 - beta2, out=tmp)
-        tmp *= g
-        v += tmp
+        if self.weight_decay and self._decoupled:
+            w *= 1.0 - self.lr * self.weight_decay  # AdamW: shrink w directly
+        elif self.weight_decay:
+            g = g + self.weight_decay * w  # Adam: the L2 term enters the gradient
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m = state["exp_avg"] = m + (1.0 - beta1) * (g - m)  # beta1 m + (1 - beta1) g, as torch
+        v = state["exp_avg_sq"] = beta2 * v + (1.0 - beta2) * g * g
         if self.amsgrad:
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        bias_correction1 = 1.0 - beta1**t  # python floats: cheap, and never upcast float32
-        bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
-        np.sqrt(v, out=tmp)
-        tmp /= bias_correction2_sqrt
-        tmp += self.eps  # denom = sqrt(v) / sqrt(1 - beta2**t) + eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= lr / bias_correction1
-        w -= tmp  # w = w - (lr / (1 - beta1**t)) * m / denom
+            v = state["max_exp_avg_sq"] = np.maximum(state["max_exp_avg_sq"], v)
+        denom = np.sqrt(v) / math.sqrt(1.0 - beta2**t) + self.eps
+        w -= (self.lr / (1.0 - beta1**t)) * (m / denom)
 
 
 class AdamW(Adam):
@@ -480,5 +464,6 @@ class AdamW(Adam):
         eps: float = 1e-8,
         weight_decay: float = 1e-2,
         amsgrad: bool = False,
+        fused: bool = False,
     ) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, fused)

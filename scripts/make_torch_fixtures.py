@@ -1,4 +1,4 @@
-"""Write PyTorch reference values for nnlib's optimizers, clipping, gains and schedules.
+"""Write PyTorch reference values for nnlib's optimizers, clipping, gains, schedules and numerics.
 
 Run from the repository root (needs torch; everything in float64)::
 
@@ -20,6 +20,11 @@ never depend on NumPy's random streams staying the same across versions):
 
 Outputs (float64), documented in ``torch_reference``: ``optim``,
 ``clip_totals``, ``clip_grads``, ``gains``, ``fans``, ``sched``.
+
+Numerics (``num_*``, from ``numerics_reference``): losses and activation
+gradients where a careless formula loses precision or raises under
+``np.errstate(all="raise")``; their inputs are constants of this script,
+stored next to the outputs as ``num_<case>_<input>``.
 """
 
 from __future__ import annotations
@@ -202,6 +207,65 @@ def torch_reference(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
+def numerics_inputs() -> dict[str, np.ndarray]:
+    """The inputs of the numerics cases (constants, float64)."""
+    z_ce = np.array([[2.0, -1.0, 0.5, 3.0], [0.1, 0.2, -0.3, 1.5], [1000.0, -1000.0, 3.0, 0.0]])
+    t_ce = np.array(
+        [
+            [0.25, 0.25, 0.25, 0.25 - 1.2e-8],  # sums to 1 - 1.2e-8: accepted, off by rounding
+            [0.1, 0.2, 0.3, 0.4 + 1.2e-8],  # 1 + 1.2e-8
+            [0.0, 0.5, 0.5, 0.0],
+        ]
+    )
+    tail = np.concatenate([np.linspace(-745.0, -700.0, 10), [-1000.0, 1000.0, -30.0, 30.0]])
+    return {
+        # BCEWithLogits where the loss is tiny: |z| from 20 to 30 on the right side
+        "num_bcel_z": np.array([20.0, 22.5, 25.0, 27.5, 30.0, -20.0, -25.0, -30.0, 0.5]),
+        "num_bcel_y": np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
+        # BCELoss at p = 0 and 1: the gradient's floor of p (1 - p)
+        "num_bce_p": np.array([0.0, 1.0, 0.0, 0.3, 1.0]),
+        "num_bce_y": np.array([1.0, 0.0, 0.0, 1.0, 1.0]),
+        # soft-target cross-entropy with rows off 1 by rounding
+        "num_ce_z": z_ce,
+        "num_ce_t": t_ce,
+        # sigmoid and silu backward where sigmoid(z) is subnormal, and at |z| = 1000
+        "num_tail_z": tail,
+        "num_tail_dout": np.linspace(-1.5, 2.0, tail.size),
+    }
+
+
+def numerics_reference(inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """torch's values for the numerics cases, float64, mean reduction.
+
+    Returns
+    -------
+    dict with ``num_bcel``, ``num_bce``, ``num_ce``: each ``[loss, *gradient.ravel()]``;
+    ``num_sigmoid_dx``, ``num_silu_dx``: ``dout * f'(z)`` on ``num_tail_z``.
+    """
+    import torch
+
+    F = torch.nn.functional
+
+    def value_and_grad(fn, pred, target):
+        x = torch.tensor(pred, dtype=torch.float64, requires_grad=True)
+        out = fn(x, torch.tensor(target, dtype=torch.float64))
+        out.backward()
+        return np.concatenate([[out.item()], x.grad.numpy().ravel()])
+
+    out = {
+        "num_bcel": value_and_grad(
+            F.binary_cross_entropy_with_logits, inputs["num_bcel_z"], inputs["num_bcel_y"]
+        ),
+        "num_bce": value_and_grad(F.binary_cross_entropy, inputs["num_bce_p"], inputs["num_bce_y"]),
+        "num_ce": value_and_grad(F.cross_entropy, inputs["num_ce_z"], inputs["num_ce_t"]),
+    }
+    for name, fn in (("sigmoid", torch.sigmoid), ("silu", F.silu)):
+        z = torch.tensor(inputs["num_tail_z"], dtype=torch.float64, requires_grad=True)
+        fn(z).backward(torch.tensor(inputs["num_tail_dout"], dtype=torch.float64))
+        out[f"num_{name}_dx"] = z.grad.numpy()
+    return out
+
+
 def metadata() -> dict[str, np.ndarray]:
     """The configurations as one JSON string, so the tests can read them without this script."""
     meta = {
@@ -361,7 +425,8 @@ def main() -> None:
     import torch
 
     inputs = make_inputs()
-    data = {**inputs, **metadata(), **torch_reference(inputs)}
+    num = numerics_inputs()
+    data = {**inputs, **metadata(), **torch_reference(inputs), **num, **numerics_reference(num)}
     FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(FIXTURE, **data)
     size = FIXTURE.stat().st_size

@@ -52,14 +52,14 @@ def test_check_layer_passes_a_correct_layer(rng):
 class _ForgotTranspose(Linear):
     """A deliberately wrong backward: dx = dout @ W (no transpose) on a square layer."""
 
-    def backward(self, dout, need_dx=True):
-        super().backward(dout, need_dx=False)
+    def backward(self, dout):
+        super().backward(dout)  # dW and db are still right
         return dout @ self.params["W"]
 
 
 class _ForgotBias(Linear):
-    def backward(self, dout, need_dx=True):
-        dx = super().backward(dout, need_dx)
+    def backward(self, dout):
+        dx = super().backward(dout)
         self.grads["b"] = np.zeros_like(self.grads["b"])
         return dx
 

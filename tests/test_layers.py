@@ -106,13 +106,14 @@ def test_linear_rejects_bad_sizes(bad):
         Linear(bad, 4)
 
 
-def test_linear_need_dx_false_still_writes_grads(rng):
+def test_linear_backward_is_the_three_formulas(rng):
     layer = Linear(3, 4, rng=rng)
     x, dout = rng.standard_normal((5, 3)), rng.standard_normal((5, 4))
     layer.forward(x)
-    assert layer.backward(dout, need_dx=False) is None
+    dx = layer.backward(dout)
     np.testing.assert_allclose(layer.grads["W"], x.T @ dout)
     np.testing.assert_allclose(layer.grads["b"], dout.sum(axis=0))
+    np.testing.assert_allclose(dx, dout @ layer.params["W"].T)
 
 
 def test_linear_backward_overwrites_grads(rng):
@@ -150,6 +151,38 @@ def test_linear_float32_end_to_end(rng):
         Linear(3, 4, dtype=np.int64)
 
 
+def test_linear_float32_refuses_float64_input_as_torch_does(rng):
+    layer = Linear(3, 4, rng=rng, dtype=np.float32)
+    x = rng.standard_normal((5, 3))
+    with pytest.raises(TypeError, match=r"float32 parameters but got float64 input.*astype"):
+        layer.forward(x)
+    # integers and float32 are fine: they lose nothing in float32
+    assert layer.forward(x.astype(np.float32)).dtype == np.float32
+    assert layer.forward(np.arange(6).reshape(2, 3)).shape == (2, 4)
+
+
+def test_linear_float64_accepts_float32_input(rng):
+    layer = Linear(3, 4, rng=rng)
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    np.testing.assert_allclose(layer.forward(x), x.astype(np.float64) @ layer.params["W"])
+
+
+@pytest.mark.parametrize("logit", [-745.0, -720.0, -1000.0, 1000.0])
+def test_linear_backward_raises_no_floating_point_error_on_tiny_gradients(logit, rng):
+    """Logits near -740 give a subnormal dout (sigmoid(z) - 0); products of it underflow."""
+    from nnlib.losses import BCEWithLogitsLoss
+
+    layer = Linear(3, 1, rng=rng)
+    x = rng.standard_normal((8, 3))
+    z = logit + rng.uniform(-5.0, 5.0, size=(8, 1))
+    loss_fn = BCEWithLogitsLoss()
+    with np.errstate(all="raise"):
+        layer.forward(x)
+        loss_fn(z, np.zeros((8, 1)))
+        dx = layer.backward(loss_fn.backward())
+    assert np.all(np.isfinite(dx)) and np.all(np.isfinite(layer.grads["W"]))
+
+
 def test_linear_repr():
     assert repr(Linear(2, 16)) == "Linear(2, 16)"
     assert repr(Linear(2, 16, bias=False)) == "Linear(2, 16, bias=False)"
@@ -182,7 +215,6 @@ def test_dropout_train_backward_uses_the_forward_mask(rng):
     np.testing.assert_array_equal(x, x0)
     np.testing.assert_array_equal(dout, dout0)
     assert not np.shares_memory(dx, dout) and not np.shares_memory(out, x)
-    assert layer.backward(dout, need_dx=False) is None
 
 
 def test_dropout_drops_about_p_and_preserves_the_mean():
@@ -275,25 +307,30 @@ def test_sequential_chains_forward_and_backward(rng):
     np.testing.assert_allclose(dx, dz1 @ h["W"].T)
 
 
-def test_sequential_passes_need_dx_only_to_the_first_layer(rng):
+def test_sequential_backward_runs_the_layers_last_to_first(rng):
     seen = []
 
     class Spy(Identity):
-        def backward(self, dout, need_dx=True):
-            seen.append(need_dx)
-            return super().backward(dout, need_dx)
+        def __init__(self, name):
+            super().__init__()
+            self.name = name
 
-    model = Sequential(Spy(), Spy(), Spy())
+        def backward(self, dout):
+            seen.append(self.name)
+            return super().backward(dout)
+
+    model = Sequential(Spy("first"), Spy("second"), Spy("third"))
     model.forward(rng.standard_normal((2, 3)))
-    assert model.backward(rng.standard_normal((2, 3)), need_dx=False) is None
-    assert seen == [True, True, False]  # last layer first
+    dout = rng.standard_normal((2, 3))
+    np.testing.assert_array_equal(model.backward(dout), dout)
+    assert seen == ["third", "second", "first"]
 
 
-def test_sequential_need_dx_false_still_sets_every_grad(rng):
+def test_sequential_backward_sets_every_grad(rng):
     model = mlp(rng)
     model.zero_grad()
     model.forward(rng.standard_normal((5, 2)))
-    assert model.backward(rng.standard_normal((5, 1)), need_dx=False) is None
+    assert model.backward(rng.standard_normal((5, 1))).shape == (5, 2)
     assert all(np.any(p.grad != 0) for p in model.parameters())
 
 

@@ -222,10 +222,7 @@ def test_private_modules_are_imported_only_from_their_own_layer():
 
 #: Cycles known today, each to be removed by a named change. An entry whose
 #: modules no longer form a cycle makes the test fail, so the list only shrinks.
-KNOWN_CYCLES = {
-    # issue 13, item 4: activation_layers.py merges back into activations.py
-    frozenset({"nnlib.activations", "nnlib.activation_layers"}),
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
 
 
 def import_graph() -> dict[str, set[str]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -439,15 +441,14 @@ def test_against_torch(rng, reduction):
         assert value == pytest.approx(t_value, rel=1e-12, abs=1e-12), name
         np.testing.assert_allclose(dpred, t_grad, rtol=1e-12, atol=1e-12, err_msg=name)
 
-    # p exactly 0 and 1: both clamp each log at -100 and floor p (1 - p) at 1e-12 in the
-    # gradient; torch's floor is the float32 constant 1e-12 (= 0.99999999600e-12 as a
-    # double), so the huge clamped gradients agree to 4e-9 relative, not to 1e-12.
+    # p exactly 0 and 1: both clamp each log at -100 and floor p (1 - p) at the float32
+    # constant 1e-12 (= 0.99999999600e-12 as a double) in the gradient
     p = np.array([0.0, 1.0, 0.0, 0.3])
     y = np.array([1.0, 0.0, 0.0, 1.0])
     mine = BCELoss(reduction)
     t_value, t_grad = torch_value_and_grad(F.binary_cross_entropy, p, y, reduction=reduction)
     assert mine(p, y) == pytest.approx(t_value, rel=1e-12)
-    np.testing.assert_allclose(mine.backward(), t_grad, rtol=1e-8)
+    np.testing.assert_allclose(mine.backward(), t_grad, rtol=1e-15)
 
 
 def test_against_torch_at_large_logits():
@@ -464,3 +465,77 @@ def test_against_torch_at_large_logits():
     loss = BCEWithLogitsLoss()
     assert loss(z, y) == pytest.approx(value, rel=1e-12)
     np.testing.assert_allclose(loss.backward(), grad, rtol=1e-12, atol=1e-12)
+
+
+# -- numerics found by a comparison with PyTorch (stored fixture, and live with torch) ------
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "torch_reference.npz"
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "make_torch_fixtures.py"
+
+
+@pytest.fixture(scope="module")
+def num():
+    with np.load(FIXTURE) as data:
+        return {k: data[k] for k in data.files if k.startswith("num_")}
+
+
+def value_and_grad(loss, pred, target):
+    value = loss(pred, target)
+    return np.concatenate([[value], loss.backward().ravel()])
+
+
+def test_bce_with_logits_keeps_relative_precision_when_the_loss_is_tiny(num):
+    z, y = num["num_bcel_z"], num["num_bcel_y"]
+    mine = value_and_grad(BCEWithLogitsLoss(), z, y)
+    np.testing.assert_allclose(mine, num["num_bcel"], rtol=1e-14, atol=0)
+    # each element alone: log(1 + exp(-|z|)) on the right side, ~1e-9 to 1e-13
+    for zi, yi in zip(z[:8], y[:8], strict=True):
+        exact = math.log1p(math.exp(-abs(zi)))
+        value = BCEWithLogitsLoss()(np.array([zi]), np.array([yi]))
+        assert value == pytest.approx(exact, rel=1e-15)
+
+
+def test_bce_gradient_floor_is_torchs_float32_1e12(num):
+    p, y = num["num_bce_p"], num["num_bce_y"]
+    mine = value_and_grad(BCELoss(), p, y)
+    np.testing.assert_allclose(mine, num["num_bce"], rtol=1e-15, atol=0)
+    # at p = 0, y = 1: (0 - 1) / float32(1e-12) / n, not / 1e-12
+    assert mine[1] == -1.0 / float(np.float32(1e-12)) / p.size
+
+
+def test_soft_cross_entropy_gradient_scales_softmax_by_the_row_sum(num):
+    z, t = num["num_ce_z"], num["num_ce_t"]
+    mine = value_and_grad(CrossEntropyLoss(), z, t)
+    np.testing.assert_allclose(mine, num["num_ce"], rtol=1e-12, atol=1e-17)
+    # each row of dz sums to sum(t) - sum(t) = 0, even where sum(t) = 1 - 1.2e-8
+    dz = mine[1:].reshape(z.shape)
+    np.testing.assert_allclose(dz.sum(axis=1), 0.0, atol=1e-15)  # softmax - t: 4e-9
+
+
+def test_cross_entropy_error_prints_the_row_sum_in_full():
+    t = np.array([[0.5, 0.5 + 1e-6], [0.5, 0.5]])
+    with pytest.raises(ValueError, match=r"row 0 sums to 1\.000001\d* \(off by 1e-06\)"):
+        CrossEntropyLoss()(np.zeros((2, 2)), t)
+
+
+def test_activation_backward_in_the_subnormal_tail_matches_torch(num):
+    from nnlib.activations import Sigmoid, SiLU
+
+    z, dout = num["num_tail_z"].reshape(1, -1), num["num_tail_dout"].reshape(1, -1)
+    for layer, key in ((Sigmoid(), "num_sigmoid_dx"), (SiLU(), "num_silu_dx")):
+        with np.errstate(all="raise"):
+            layer.forward(z)
+            dx = layer.backward(dout)
+        # subnormal results keep fewer digits: compare them absolutely
+        np.testing.assert_allclose(dx.ravel(), num[key], rtol=1e-13, atol=1e-300)
+
+
+def test_numerics_fixture_matches_live_torch(num):
+    pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("make_torch_fixtures", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    inputs = script.numerics_inputs()
+    for key, value in inputs.items():
+        np.testing.assert_array_equal(value, num[key], err_msg=key)
+    for key, value in script.numerics_reference(inputs).items():
+        np.testing.assert_allclose(value, num[key], rtol=1e-14, atol=1e-300, err_msg=key)

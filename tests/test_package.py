@@ -21,7 +21,7 @@ CORE_MODULES = [
     "nnlib.gradcheck",
     "nnlib.datasets",
     "nnlib.diagnostics",
-    "nnlib.activation_layers",
+    "nnlib.fused",
     "nnlib.callbacks",
     "nnlib.clip",
     "nnlib.metrics",

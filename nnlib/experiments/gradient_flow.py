@@ -103,7 +103,7 @@ def layer_grad_norms(
     loss_fn = CrossEntropyLoss() if loss_fn is None else loss_fn
     with np.errstate(over="ignore", invalid="ignore"):
         loss_fn.forward(model.forward(X), y)
-        model.backward(loss_fn.backward(), need_dx=False)
+        model.backward(loss_fn.backward())
     norms = [
         math.sqrt(float(np.vdot(layer.grads["W"], layer.grads["W"])))
         for layer in model

@@ -78,7 +78,7 @@ class PointModule(Module):
         """The loss ``L(w)`` at the current point (the input ``x`` is ignored)."""
         return self.surface(self.params["w"])
 
-    def backward(self, dout: float = 1.0, need_dx: bool = True) -> None:
+    def backward(self, dout: float = 1.0) -> None:
         """Write ``grads["w"] = dout * dL/dw`` (a new array; there is no input to return)."""
         w = self.params["w"]
         gx, gy = self.surface.grad(float(w[0]), float(w[1]))
