@@ -26,6 +26,8 @@ from nnlib.gradcheck import rel_error
 from nnlib.layers import Dropout, Linear, Sequential
 from nnlib.losses import BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from nnlib.module import Module
+from nnlib.normalization import BatchNorm1d, LayerNorm
+from nnlib.residual import Residual
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "torch_reference.npz"
 STEPS = 50
@@ -202,7 +204,10 @@ def every_layer_model(dtype, c_out):
         Linear(4, 12, rng=0, dtype=dtype),
         Tanh(),
         Linear(12, 12, rng=1, dtype=dtype),
+        BatchNorm1d(12, dtype=dtype),
         ReLU(),
+        Residual(Sequential(Linear(12, 12, rng=8, dtype=dtype), Tanh())),
+        LayerNorm(12, dtype=dtype),
         Dropout(0.25, rng=3),
         Sequential(Linear(12, 10, rng=2, dtype=dtype), LeakyReLU(0.1), Sigmoid()),
         Linear(10, 10, bias=False, rng=4, dtype=dtype),
