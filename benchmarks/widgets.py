@@ -1,6 +1,6 @@
 """Time one update of every slider app in the course.
 
-    python benchmarks/widgets.py [--reps 5]
+    python benchmarks/widgets.py [--reps 5] [--app RegularizationApp ...]
 
 For each app (every ``nnlib.widgets.App`` subclass) it cycles through the
 control settings the app lists in ``bench_settings()`` and reports the median
@@ -70,8 +70,9 @@ def bench_app(cls: type[App], reps: int) -> list[tuple[str, float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1].strip())
     parser.add_argument("--reps", type=int, default=5, help="passes over each app's settings")
+    parser.add_argument("--app", nargs="*", default=(), help="only these apps (class names)")
     args = parser.parse_args()
-    apps = all_apps()
+    apps = [cls for cls in all_apps() if not args.app or cls.__name__ in args.app]
     print(
         f"| app | compute (ms, target <= {COMPUTE_TARGET_MS:.0f}) "
         f"| compute + render (ms, target <= {TOTAL_TARGET_MS:.0f}) | within target |"

@@ -17,12 +17,14 @@ optimizer_race    optimizers racing on 2-D surfaces (``surfaces``); step sizes
 gradient_flow     per-layer gradient norms of deep nets; the exploding sine run
 decision          a model evaluated on a grid of 2-D points
 playground        the capstone's playground run and digits recipe
+regularization    the overfitting task and its cures, measured (``experiments.regularization``)
 ================  ==============================================================
 
 Where the loop itself is the lesson (comparing initializers, sweeping learning
 rates), the chapter writes it out over ``nnlib.fit`` instead.
 """
 
+from . import regularization  # noqa: F401  (a module: experiments.regularization)
 from .backprop import (
     ComputationGraph,
     GraphNode,

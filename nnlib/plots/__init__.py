@@ -24,8 +24,6 @@ from .capstone import (
     loss_accuracy_figure,
     lr_schedules_figure,
     misclassified_figure,
-    regularization_boundaries_figure,
-    weight_magnitudes_figure,
 )
 from .ch01_forward import (
     loss_vs_probability,
@@ -95,8 +93,28 @@ from .common import (
     show_grid,
     update_scatter_classes,
 )
+from .regularization import (
+    boundaries_figure,
+    curves_figure,
+    data_size_figure,
+    decay_figure,
+    draw_boundary,
+    overfitting_figure,
+    stopping_point_figure,
+    strength_sweep_figure,
+    weight_sizes_figure,
+)
 
 __all__ = [
+    "boundaries_figure",
+    "curves_figure",
+    "data_size_figure",
+    "decay_figure",
+    "draw_boundary",
+    "overfitting_figure",
+    "stopping_point_figure",
+    "strength_sweep_figure",
+    "weight_sizes_figure",
     "CLASS_COLORS",
     "CMAP_DIVERGING",
     "CMAP_SEQUENTIAL",
@@ -109,8 +127,6 @@ __all__ = [
     "loss_accuracy_figure",
     "confusion_matrix_figure",
     "misclassified_figure",
-    "regularization_boundaries_figure",
-    "weight_magnitudes_figure",
     "lr_schedules_figure",
     "neuron_diagram",
     "network_diagram",

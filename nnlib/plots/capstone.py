@@ -18,17 +18,14 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ..training import predict
 from ._style import PALETTE, new_figure
-from .common import loss_curve, plot_decision_boundary
+from .common import loss_curve
 
 __all__ = [
     "digits_samples_figure",
     "loss_accuracy_figure",
     "confusion_matrix_figure",
     "misclassified_figure",
-    "regularization_boundaries_figure",
-    "weight_magnitudes_figure",
     "lr_schedules_figure",
 ]
 
@@ -137,55 +134,6 @@ def misclassified_figure(
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     more = f" (the first {len(shown)})" if len(wrong) > len(shown) else ""
     fig.suptitle(f"The {len(wrong)} misclassified test digits{more}: true label → prediction")
-    return fig
-
-
-# ============================================================================ regularization
-def regularization_boundaries_figure(
-    models: Mapping[str, Any],
-    X_train: np.ndarray,
-    y_train: np.ndarray,
-    X_test: np.ndarray,
-    y_test: np.ndarray,
-    resolution: int = 120,
-) -> Figure:
-    """Decision regions of several networks trained on the same few points, side by side.
-
-    Each panel shows the training points and, in its title, the accuracy on the
-    training points and on the test points (binary models with one logit output).
-    """
-    n = len(models)
-    fig, axes = new_figure(1, n, width=3.3 * n, height=3.6, squeeze=False)
-    y_train, y_test = np.asarray(y_train).reshape(-1), np.asarray(y_test).reshape(-1)
-    for ax, (name, model) in zip(axes[0], models.items(), strict=True):
-        acc_tr = np.mean((predict(model, X_train).reshape(-1) > 0) == (y_train > 0.5))
-        acc_te = np.mean((predict(model, X_test).reshape(-1) > 0) == (y_test > 0.5))
-        title = f"{name}\ntrain {acc_tr:.0%}, test {acc_te:.0%}"
-        plot_decision_boundary(
-            model, X_train, y_train.astype(int), from_logits=True, resolution=resolution,
-            margin=0.6, title=title, ax=ax,
-        )  # fmt: skip
-        legend = ax.get_legend()
-        if legend is not None and ax is not axes[0, 0]:
-            legend.remove()
-        ax.title.set_fontsize(10)
-    fig.suptitle("Same network, same 40 training points: without and with regularization")
-    return fig
-
-
-def weight_magnitudes_figure(weights: Mapping[str, np.ndarray], floor: float = 1e-6) -> Figure:
-    """Histograms of ``|w|`` on a log axis, one line per run (below ``floor``: at ``floor``)."""
-    fig, ax = new_figure(width=7.0, height=3.8)
-    edges = np.logspace(np.log10(floor), 1, 36)
-    for (name, w), color in zip(weights.items(), RUN_COLORS, strict=False):
-        mags = np.clip(np.abs(np.asarray(w).reshape(-1)), floor, None)
-        counts, _ = np.histogram(mags, bins=edges)
-        ax.stairs(100.0 * counts / mags.size, edges, color=color, lw=2, label=name)
-    ax.set_xscale("log")
-    ax.set_xlabel("weight magnitude |w| (log scale)")
-    ax.set_ylabel("% of the weights")
-    ax.set_title("Where the weights end up: size of every weight after training")
-    ax.legend(fontsize=8, frameon=False)
     return fig
 
 

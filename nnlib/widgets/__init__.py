@@ -37,8 +37,12 @@ from .ch07_gradients import (
 from .playground import (
     PlaygroundApp,
 )
+from .regularization import (
+    RegularizationApp,
+)
 
 __all__ = [
+    "RegularizationApp",
     "App",
     "ProgressBar",
     "NeuronApp",

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-import nnlib
 from nnlib import datasets, experiments, metrics, plots, widgets
 from nnlib.datasets import load_digits
 from nnlib.experiments import playground as playground_module
@@ -19,7 +18,7 @@ from nnlib.experiments.playground import (
     train_digits,
 )
 from nnlib.layers import Dropout, Linear
-from nnlib.losses import L1, L2, BCEWithLogitsLoss
+from nnlib.losses import L2, BCEWithLogitsLoss
 from nnlib.optim import SGD, Adam, CosineAnnealingLR, StepLR
 from nnlib.training import History, fit, predict
 from nnlib.widgets.playground import DEFAULTS, PlaygroundApp
@@ -223,44 +222,6 @@ def test_misclassified_figure_shows_the_wrong_ones(digits_run):
     assert str(len(wrong)) in fig._suptitle.get_text()
     none_wrong = plots.misclassified_figure(X_test[:3], y_test[:3], y_test[:3])
     assert "0 misclassified" in none_wrong._suptitle.get_text()
-
-
-@pytest.fixture(scope="module")
-def small_nets():
-    from nnlib.datasets import make_moons
-
-    X, y = make_moons(40, noise=0.3, rng=0)
-    Xn, yn = make_moons(300, noise=0.3, rng=1)
-    y, yn = y.reshape(-1, 1).astype(float), yn.reshape(-1, 1).astype(float)
-    nets = {}
-    for name, reg in (("none", None), ("L1", L1(0.003)), ("L2", L2(0.01))):
-        net = nnlib.mlp([2, 16, 16, 1], "relu", "he_normal", rng=0)
-        fit(net, BCEWithLogitsLoss(), Adam(net.parameters(), lr=0.01), X, y, epochs=150,
-            regularizer=reg, rng=0)  # fmt: skip
-        nets[name] = net
-    return nets, X, y, Xn, yn
-
-
-def test_regularization_boundaries_figure_reports_accuracies(small_nets):
-    nets, X, y, Xn, yn = small_nets
-    fig = plots.regularization_boundaries_figure(nets, X, y, Xn, yn, resolution=40)
-    assert_titled_and_labeled(fig)
-    assert len(fig.axes) == 3
-    acc = np.mean((predict(nets["L2"], Xn).reshape(-1) > 0) == (yn.reshape(-1) > 0.5))
-    assert f"test {acc:.0%}" in fig.axes[2].get_title()
-    assert fig.axes[0].get_title().startswith("none")
-
-
-def test_weight_magnitudes_figure_histograms_sum_to_100(small_nets):
-    nets = small_nets[0]
-    ws = {k: np.concatenate([p.data.ravel() for p in n.parameters() if p.name == "W"])
-          for k, n in nets.items()}  # fmt: skip
-    fig = plots.weight_magnitudes_figure(ws)
-    assert_titled_and_labeled(fig)
-    ax = fig.axes[0]
-    assert ax.get_xscale() == "log" and len(ax.patches) == 3
-    for patch in ax.patches:
-        assert math.isclose(patch.get_data().values.sum(), 100.0, rel_tol=1e-9)
 
 
 def test_lr_schedules_figure_draws_the_rates_and_the_losses():
