@@ -5,7 +5,9 @@
 * :data:`SCHEDULES` and :func:`schedule_rates` -- every schedule of
   ``nnlib.schedules`` as a function of the step, without training;
 * :func:`scheduled_run` -- a small network trained on the digits with one of
-  those schedules, stepped once per batch (what the chapter's app shows).
+  those schedules, stepped once per batch (what the chapter's app shows);
+* :func:`warmup_run` -- Adam on a deeper network, with or without a linear
+  warm-up before a cosine decay.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from nnlib.datasets import digits_split
 from nnlib.losses import CrossEntropyLoss
 from nnlib.models import mlp
 from nnlib.module import Module
-from nnlib.optim import SGD
+from nnlib.optim import SGD, Adam
 from nnlib.training import train_step
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "schedule_rates",
     "scheduled_run",
     "top_curvature",
+    "warmup_run",
 ]
 
 
@@ -165,6 +168,8 @@ class ScheduledRun:
         The mean of ``losses`` over each epoch.
     val_accuracy : float
         Accuracy on the validation rows after training (NaN if training diverged).
+    val_loss : float
+        Cross-entropy on the validation rows after training (NaN if training diverged).
     diverged : bool
         Whether some step's loss was NaN or infinite (training stops there).
     """
@@ -173,6 +178,7 @@ class ScheduledRun:
     losses: np.ndarray
     epoch_loss: np.ndarray
     val_accuracy: float
+    val_loss: float
     diverged: bool
 
 
@@ -240,10 +246,54 @@ def scheduled_run(
     losses_arr = np.array(losses)
     done = len(losses_arr) // steps_per_epoch
     epoch_loss = losses_arr[: done * steps_per_epoch].reshape(done, steps_per_epoch).mean(axis=1)
+    accuracy, val_loss = _evaluate(model, loss_fn, X_val, y_val, diverged)
+    return ScheduledRun(np.array(rates), losses_arr, epoch_loss, accuracy, val_loss, diverged)
+
+
+def _evaluate(
+    model: Module, loss_fn: Any, X: np.ndarray, y: np.ndarray, diverged: bool
+) -> tuple[float, float]:
+    """``(accuracy, loss)`` on ``(X, y)``; NaN for both after a diverged run."""
     if diverged:
-        accuracy = math.nan
-    else:
-        model.eval()
-        accuracy = float(np.mean(model(X_val).argmax(axis=1) == y_val))
-        model.train()
-    return ScheduledRun(np.array(rates), losses_arr, epoch_loss, accuracy, diverged)
+        return math.nan, math.nan
+    model.eval()
+    out = model(X)
+    model.train()
+    return float(np.mean(out.argmax(axis=1) == y)), float(loss_fn(out, y))
+
+
+def warmup_run(
+    lr: float, warmup_steps: int, steps: int = 600, batch_size: int = 64, rng: int = 0
+) -> ScheduledRun:
+    """Adam on a 64-128-128-128-128-10 ReLU network on the digits, with an optional warm-up.
+
+    The rate of step ``t`` rises linearly over the first ``warmup_steps`` steps
+    (``lr * (t + 1) / warmup_steps``; none when ``warmup_steps = 0``), then
+    follows half a cosine from ``lr`` down to 0 at step ``steps``. Mini-batches
+    are drawn at random (with replacement) from the training rows.
+    """
+    X_train, X_val, _, y_train, y_val, _ = _digits()
+    model = mlp([64, 128, 128, 128, 128, 10], activation="relu", init="he_normal", rng=rng)
+    loss_fn = CrossEntropyLoss()
+    opt = Adam(model.parameters(), lr=lr)
+    gen = np.random.default_rng(rng)
+    rates, losses, diverged = [], [], False
+    for t in range(steps):
+        if t < warmup_steps:
+            opt.lr = lr * (t + 1) / warmup_steps
+        else:
+            opt.lr = (
+                lr * 0.5 * (1 + math.cos(math.pi * (t - warmup_steps) / (steps - warmup_steps)))
+            )
+        rows = gen.integers(0, len(X_train), batch_size)
+        rates.append(opt.lr)
+        losses.append(train_step(model, loss_fn, opt, X_train[rows], y_train[rows]))
+        if not math.isfinite(losses[-1]):
+            diverged = True
+            break
+    losses_arr = np.array(losses)
+    accuracy, val_loss = _evaluate(model, loss_fn, X_val, y_val, diverged)
+    epoch = math.ceil(len(X_train) / batch_size)
+    done = len(losses_arr) // epoch
+    epoch_loss = losses_arr[: done * epoch].reshape(done, epoch).mean(axis=1)
+    return ScheduledRun(np.array(rates), losses_arr, epoch_loss, accuracy, val_loss, diverged)
