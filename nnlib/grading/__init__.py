@@ -99,6 +99,17 @@ unless they behave like the solution on a battery of inputs of their own
 Generic hints name a relation (a factor, a sign, a transpose, the shapes) only
 when it holds on the failing case, and a pattern in values only over several
 entries: a wrong single number gets the expected and the returned value.
+
+An exercise's interface is plain data, because the batch grader
+(:mod:`nnlib.grading.grader`) runs the same check in its own process against
+the learner's code in a sandbox: a check hands learner code only arrays,
+numbers, strings, ``np.random.Generator`` objects, tuples, lists and dicts of
+these, and the callables of :mod:`nnlib.grading.sandbox.helpers` (add a new
+one there, NumPy only); it may call methods of an object the learner's code
+returned (an optimizer's ``step``) and iterate a generator it returned.
+Learner code may use NumPy and the standard library, not nnlib's own
+implementations (a check refuses them with its own message, as the grader's
+sandbox has none).
 """
 
 from .checks import Check

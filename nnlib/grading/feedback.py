@@ -10,6 +10,8 @@ from __future__ import annotations
 import inspect
 import os
 import traceback
+import types
+import weakref
 from typing import Any
 
 import numpy as np
@@ -27,7 +29,8 @@ class ExerciseFailed(AssertionError):
     kind : str
         What went wrong: ``"not_implemented"``, ``"exception"``, ``"type"``,
         ``"none"``, ``"shape"``, ``"dtype"``, ``"nonfinite"``, ``"values"``,
-        ``"mutated"``, ``"alias"``, ``"unusable"`` or an author's own kind.
+        ``"mutated"``, ``"alias"``, ``"unusable"``, ``"reference"`` (uses nnlib's own
+        implementation) or an author's own kind.
     exercise : Exercise or None
     likely : str or None
         The named likely mistake, if any.
@@ -102,7 +105,76 @@ def _arrays_in(value: Any) -> list[np.ndarray]:
     return []
 
 
+def _nnlib_name(value: Any) -> str | None:
+    """``nnlib.x.y`` when ``value`` is (part of) nnlib's own code outside nnlib.grading."""
+    if isinstance(value, types.ModuleType):
+        mod, name = value.__name__, None
+    else:
+        mod, name = getattr(value, "__module__", None), getattr(value, "__qualname__", None)
+    if not isinstance(mod, str) or not (mod == "nnlib" or mod.startswith("nnlib.")):
+        return None
+    if mod.startswith("nnlib.grading"):
+        return None
+    return f"{mod}.{name}" if isinstance(name, str) else mod
+
+
+def reference_used(fn: Any) -> str | None:
+    """The nnlib implementation a learner's function (or class) refers to, if any.
+
+    The batch grader runs learner code where nnlib's own code is not
+    available, so a notebook check refuses what would fail there. Reads the
+    global and closure names of code a notebook defined (module ``__main__``;
+    nested functions and methods included).
+    """
+    if isinstance(fn, types.MethodType):
+        fn = fn.__func__
+    if isinstance(fn, type):
+        functions = [v for v in vars(fn).values() if isinstance(v, types.FunctionType)]
+    elif isinstance(fn, types.FunctionType):
+        functions = [fn]
+    else:
+        return None
+    for f in functions:
+        if f.__module__ != "__main__":  # not a notebook's code (a library's, a test's)
+            continue
+        for cell in f.__closure__ or ():
+            try:
+                found = _nnlib_name(cell.cell_contents)
+            except ValueError:  # an empty cell
+                found = None
+            if found:
+                return found
+        codes = [f.__code__]
+        while codes:
+            code = codes.pop()
+            codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+            for name in code.co_names:
+                found = _nnlib_name(f.__globals__.get(name))
+                if found:
+                    return found
+    return None
+
+
+#: Arrays the batch grader received from a sandbox that are views of the call's
+#: inputs there (id of the array -> the grader's copies of those inputs).
+_VIEWS: dict[int, list[np.ndarray]] = {}
+
+
+def note_views(array: np.ndarray, inputs: list[np.ndarray]) -> None:
+    """Record that ``array`` shares memory with ``inputs`` (for :func:`shares_memory`)."""
+    _VIEWS[id(array)] = inputs
+    weakref.finalize(array, _VIEWS.pop, id(array), None)
+
+
+def shares_memory(a: np.ndarray, b: np.ndarray) -> bool:
+    """``np.shares_memory``, also true for a sandbox's view of an input (see note_views)."""
+    return any(x is b for x in _VIEWS.get(id(a), ())) or bool(np.shares_memory(a, b))
+
+
 def _learner_frame(err: BaseException) -> traceback.FrameSummary | None:
+    remote = getattr(err, "remote_frames", None)  # an exception raised in the grader's sandbox
+    if remote is not None:
+        return remote[-1] if remote else None
     frames = [
         f
         for f in traceback.extract_tb(err.__traceback__)

@@ -4,132 +4,106 @@ Usage::
 
     nnlib-grade SUBMISSION.ipynb... --out DIR [--jobs N] [--source DIR]
                 [--checks-path DIR] [--cell-timeout S] [--timeout S]
+                [--sandbox bwrap|none] [--memory-mb M] [--replace]
     python -m nnlib.grading.grader ...
 
 A SUBMISSION may also be a folder: every ``*.ipynb`` below it is graded. The
 output folder gets ``grades.csv`` (one row per student, a column per
-exercise, the total) and ``students/<student>/<notebook>.json`` (the full
-result) and ``.md`` (the feedback the student reads); see
-:mod:`nnlib.grading.grader_report`. Each submission always gets a report,
-whatever it contains; one broken submission never stops the batch.
+exercise, the total, flags) and ``students/<student>/<notebook>.json`` (the
+full result) and ``.md`` (the feedback the student reads); see
+:mod:`nnlib.grading.grader_report`. Every submission gets a report, whatever
+its file holds, and the batch always ends with a complete ``grades.csv``.
 
 Which notebook, which student
 =============================
 
 Submissions are graded against the source notebooks (with solutions and
 hidden tests) in ``--source`` (default: ``exercises/source`` of the
-repository nnlib is installed from). A submission answers the source notebook
-with the same file name (ignoring case); otherwise the one sharing the most
-nbgrader ``grade_id`` values with its cells; with no overlap, the only source
-notebook if there is just one. Check modules that do not live in
-``nnlib.grading.exercises`` are found in ``--checks-path`` (default: the
+repository nnlib is installed from): the one with the same file name
+(ignoring case), else the one sharing the most nbgrader ``grade_id`` values
+with its cells, else the only one. Check modules outside
+``nnlib.grading.exercises`` are imported from ``--checks-path`` (default: the
 folder above ``--source``).
 
-The student is named by the file's stem (``alice.ipynb`` -> ``alice``), or by
-its folder when the file is named like a source notebook or when several
-submissions share a stem (``alice/ch01_forward.ipynb`` -> ``alice``); names
-are reduced to ``[A-Za-z0-9._-]``, and a name already used for the same
-notebook gets ``-2``, ``-3``... in path order. Results are stored per
-(student, notebook): re-running a subset replaces those results only, and the
-CSV is rebuilt from all results in the folder, so earlier rows stay.
+The student is the file's stem (``alice.ipynb`` -> ``alice``), or its folder
+when the file is named like a source notebook (``alice/ch01.ipynb`` ->
+``alice``), reduced to ``[A-Za-z0-9._-]``. Two submissions of one batch with
+the same student and notebook, or a submission whose result would replace
+one an earlier run stored for another file, are refused unless ``--replace``
+is given (then the last in path order wins). A symbolic link, or a file that
+resolves outside the folder it was found in, is refused with its reason.
+Re-running a batch replaces its own results only and gives the same files.
 
-How a submission is run
-=======================
+How a submission is graded
+==========================
 
-Each submission runs in its own kernel (nbclient), started in a new temporary
-folder (never the output folder, whose path the kernel is never given) with
-a copy of the submission, with a time limit per cell (``--cell-timeout``) and
-per notebook (``--timeout``); on overrun, and always at the end, the kernel's
-whole process group is killed. The executed notebook is: the grader's setup
-cell (:mod:`nnlib.grading.grader_agent`), then the submission's code cells in
-order, where every cell whose nbgrader ``grade_id`` is a canonical check
-(``grade: true``, ``solution: false``) becomes a trigger for that check: the
-submission's version of the cell is never run, a check cell deleted by the
-student is put back after the solution cell it belongs to (or at the end),
-and a second cell claiming a check's ``grade_id`` is dropped.
+Each submission runs in a sandbox of its own
+(:mod:`nnlib.grading.grader_sandbox`; bubblewrap by default, and the grader
+refuses to start where bubblewrap cannot create its namespaces): a fresh
+Python process (not a Jupyter kernel) with NumPy, matplotlib and the
+standard library, where ``nnlib`` is a stub (``quiz``, ``show_progress`` and
+no-op ``check_*``; nothing else of nnlib, and no torch or scikit-learn). Its
+code cells run there in order, each under a time limit (``--cell-timeout``,
+and ``--timeout`` for the notebook); IPython magics and ``!`` lines become
+``pass``, ``display`` and ``get_ipython()`` do nothing.
+At each check cell's place (a cell whose nbgrader ``grade_id`` is a
+canonical check; a student's version of it is never run, a deleted one is put
+back after its solution cell, a second cell claiming it is dropped), the
+grader runs the canonical check cell, hidden tests included, in its own
+process: the learner's names are stand-ins that send each call's arguments
+to the sandbox and get back plain data (arrays without pickle, numbers,
+the arguments as they are after the call, exception type and message,
+warnings). References, comparisons, the mistake catalogue and the verdict
+never leave the grader; the feedback is the message the notebook shows.
+Each call of learner code is one request and its answer over a pipe (a
+chapter 6 check makes a few hundred), so a check runs unchanged, whatever it
+does with what comes back; ``benchmarks/grading.py`` measures the cost against
+the grader this design replaced.
 
-Why the scores cannot be forged
-===============================
+What this protects against (each a case in ``tests/grading/``):
 
-Scores never come from printed text, cell outputs or the notebook's cells.
-The setup cell runs before any student code and installs the agent
-(:mod:`nnlib.grading.grader_agent`: two audit hooks, which Python cannot
-remove). The agent makes a random HMAC key and hands it to the grader in a
-private file, which the grader deletes before it sends the next cell; the key
-is never in a cell, an output or the history. A trigger cell carries only the
-check's ``grade_id`` and a fresh random nonce. On a trigger the agent undoes
-what the notebook changed in builtins, ``sys``, NumPy, nnlib's core and every
-other module loaded before the submission, imports ``nnlib.grading`` and the
-check modules fresh from the sources the grader read at the start of the
-batch, runs the canonical check code (hidden tests included) with the
-learner's names in a thread of its own, and signs the outcome. The grader
-reads the results file right after that trigger cell and takes the first
-correctly signed record carrying the cell's nonce; anything else is ignored.
+- forged results: nothing the sandbox prints or writes is read, there is no
+  key or result file to forge; it can only answer the calls it is asked, so a
+  score needs functions whose answers are right.
+- tampering with the checks (patching ``Check``, NumPy, builtins, frames,
+  lying ``ndarray`` subclasses, mutating inputs later): the checks and their
+  inputs are in another process; arrays cross as bytes, so what comes back
+  is a plain array, and a changed input is seen as changed.
+- reading solutions or importing the reference implementations: the
+  sandbox holds no source notebook, check module or nnlib code.
+- escaping or attacking others: no network, its own PID namespace and uid,
+  resource limits; everything in it dies with it; no other submission, and
+  not the output folder, is visible.
+- hostile files: any file becomes a report (invalid JSON, deep nesting,
+  wrong types, huge, undecodable); feedback text from the learner's code is
+  fenced; the output folder is checked before any work and written atomically.
 
-What each cheat meets (each one is a case in ``tests/grading/test_grader.py``):
-
-- printing "✓ ... passed": text is never read; no signed record, no credit.
-- editing or deleting a check cell, or a cell claiming its ``grade_id``: the
-  canonical check runs anyway, at the check cell's place.
-- a fake ``check_<id>`` in the notebook, a fake check module in
-  ``sys.modules`` or as a file in the working folder, ``Check.__exit__ = ...``
-  on the notebook's copy of nnlib: checks are imported fresh, with no notebook
-  folder on ``sys.path`` and every module imported by the notebook hidden.
-- monkeypatching NumPy (``np.allclose = ...``), builtins or ``__import__``:
-  undone before the check (the feedback says so). Done from inside the
-  learner's function while the check runs (NumPy, or the check's own
-  ``Check`` class found through ``object.__subclasses__()``): detected after
-  the check, "tampering", no credit.
-- writing a results line with a made-up MAC, re-running a check from a later
-  cell, or calling the agent's "done" event: ignored, or "tampering".
-- ``sys.exit``, ``raise SystemExit`` or ``KeyboardInterrupt`` in a cell: the
-  checks still run; raised by the learner's function, that check fails.
-  ``os._exit``, ``os.abort``, a crashed kernel: the checks that already ran
-  keep their results, the rest score zero ("kernel died").
-- an infinite loop: the time limit kills the kernel ("timed out").
-- audit hooks, ``sys.settrace``/``setprofile``, ``gc.get_objects`` and
-  friends, ``sys._current_frames``: refused (the cell fails). IPython input
-  or AST transformers: "tampering" for every later check.
-- writing into the output folder: the kernel is not told where it is (not in
-  its environment, arguments or working folder); if it finds it anyway, the
-  grader restores every file it owns at the end, moves files it did not write
-  to ``rejected/`` and builds the CSV from the results it holds in memory.
-- invalid JSON, an empty notebook, an untouched stub: a report with zero.
-
-Known limits
-============
-
-The kernel runs as the grader's own OS user, and one Python process gives no
-real isolation. A student who studies this grader could still win with
-``ctypes`` (raw memory access), by editing the grader's files on disk, by
-reading the grader's command line in ``/proc`` (to find the output folder;
-the damage is repaired, not prevented), with a process that escapes the
-kernel's process group, by exhausting memory or disk (no resource limits are
-set), with a Python signal handler that captures the agent's frame while it
-runs in the main thread, by monkeypatching the checker from inside the
-learner's function and undoing it before the check ends, or by rebinding,
-from inside that function, a name the hidden tests read from the notebook
-(``np``). For high-stakes grading, run the grader in a container or as a
-separate user, and read the "tampering" flags of ``grades.csv``. For check
-authors: checks run in a thread that is not the main thread (no ``signal``),
-and a check module should import what it needs at the top (an import inside
-a function, run while the check runs, sees the notebook's modules).
+Known limits: the learner's code can still do, inside its sandbox, all it
+could do in a notebook (use its CPU share until the time limit, print, fail);
+a check is only as good as its cases. ``--sandbox none`` runs the learner's
+code as a plain child process of the grader (for machines without user
+namespaces): verdicts still come from the grader, but the code can read
+and change anything the grader's user can. Those reports and CSV rows say
+"NOT SANDBOXED". nbgrader, the other path, runs the check cells in the
+learner's own kernel: it suits practice and trusted classes, not stakes
+worth cheating for.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import re
+import stat
 import sys
 import time
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from .grader_kernel import Setup, run_submission
 from .grader_notebook import PACKAGE_DIR, match
-from .grader_report import OutputFolder
+from .grader_report import FolderProblem, OutputFolder
+from .grader_run import Setup, parse, run_submission
+from .grader_sandbox import Limits, bwrap_problem
 
 
 def default_source() -> Path | None:
@@ -138,48 +112,71 @@ def default_source() -> Path | None:
     return folder if folder.is_dir() else None
 
 
-def collect(paths: list[Path]) -> list[Path]:
-    """The submission files: the files given, and every ``*.ipynb`` below a folder given."""
+class Refused(Exception):
+    """The batch cannot be graded as given (the message says why); nothing was written."""
+
+
+def collect(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The submission files (absolute) and the refused ones, with their reasons.
+
+    The files given, and every ``*.ipynb`` below a folder given. Symbolic
+    links and files that resolve outside the folder they were found in are
+    refused.
+    """
     found: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found += sorted(q for q in p.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+    refused: list[str] = []
+    for given in paths:
+        given = given.absolute()
+        if given.is_symlink():
+            refused.append(f"{given}: a symbolic link (give the file itself)")
+        elif given.is_dir():
+            root = given.resolve()
+            for q in sorted(given.rglob("*.ipynb")):
+                if ".ipynb_checkpoints" in q.parts:
+                    continue
+                if any(p.is_symlink() for p in [q, *q.parents] if p.is_relative_to(given)):
+                    refused.append(f"{q}: a symbolic link")
+                elif not q.resolve().is_relative_to(root):
+                    refused.append(f"{q}: resolves outside {given}")
+                elif not q.is_file():
+                    refused.append(f"{q}: not a regular file")
+                else:
+                    found.append(q)
+        elif given.is_file():
+            found.append(given)
         else:
-            found.append(p)
+            refused.append(f"{given}: not a file or folder")
     unique = {}
     for p in found:
         unique.setdefault(p.resolve(), p)
-    return list(unique.values())
+    return list(unique.values()), refused
 
 
 def _clean(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "student"
 
 
-def student_names(paths: list[Path], notebooks: list[str | None], canonical: set[str]) -> list[str]:
-    """A name per submission (see the module docstring), unique per notebook."""
-    stems = Counter(p.stem for p in paths)
+def student_name(path: Path, canonical: set[str]) -> str:
+    """The student a submission belongs to (see the module docstring)."""
     canonical = {c.lower() for c in canonical}
-    names = []
-    for p in paths:
-        by_folder = p.name.lower() in canonical or stems[p.stem] > 1
-        names.append(_clean(p.resolve().parent.name if by_folder else p.stem))
-    taken: Counter = Counter()
-    order = sorted(range(len(paths)), key=lambda i: str(paths[i]))
-    unique = list(names)
-    for i in order:
-        key = (names[i], notebooks[i])
-        taken[key] += 1
-        if taken[key] > 1:
-            unique[i] = f"{names[i]}-{taken[key]}"
-    return unique
+    by_folder = path.name.lower() in canonical
+    return _clean(path.parent.name if by_folder else path.stem)
 
 
-def _guess_notebook(data: bytes, path: Path, setup: Setup) -> str | None:
+def _read(path: Path) -> bytes:
+    """The file's first 50 MB; a link, FIFO or device gives an unreadable "notebook"."""
     try:
-        nb = json.loads(data)
-    except ValueError:
-        nb = None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW)
+    except OSError as err:
+        return f"unreadable: {err}".encode()
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b"unreadable: not a regular file"
+        return f.read(50 * 2**20 + 1)
+
+
+def _notebook_of(data: bytes, path: Path, setup: Setup) -> str | None:
+    nb, _ = parse(data)
     canon = match(nb, path.name, setup.canonical)
     return canon.name if canon else None
 
@@ -190,43 +187,44 @@ def grade(
     *,
     setup: Setup,
     jobs: int = 1,
+    replace: bool = False,
     log=print,  # noqa: ANN001
 ) -> list[dict]:
-    """Grade ``submissions`` into ``out``; returns the results (also written to ``out``)."""
-    folder = OutputFolder(out)
-    data = {}
-    for p in submissions:
-        try:
-            data[p] = p.read_bytes()  # read now: nothing a submission does can change them
-        except OSError as err:
-            data[p] = f"unreadable: {err}".encode()
-    notebooks = [_guess_notebook(data[p], p, setup) for p in submissions]
-    names = student_names(submissions, notebooks, set(setup.canonical))
+    """Grade ``submissions`` into ``out``; returns the results (also written to ``out``).
+
+    Raises :class:`Refused` (before grading anything) when the sandbox cannot
+    start, the output folder is damaged, or names collide without ``replace``.
+    """
+    if setup.sandbox == "bwrap":
+        problem = bwrap_problem()
+        if problem:
+            raise Refused(
+                f"cannot sandbox the submissions: {problem}. Fix that, or pass "
+                "--sandbox none to grade without a sandbox (every report then says "
+                "NOT SANDBOXED)."
+            )
+    try:
+        folder = OutputFolder(out)
+    except (FolderProblem, OSError) as err:
+        raise Refused(str(err)) from None
+    submissions = [p.absolute() for p in submissions]
+    data = {p: _read(p) for p in submissions}  # read once, now: nothing changes them later
+    keys = [
+        (student_name(p, set(setup.canonical)), _notebook_of(data[p], p, setup))
+        for p in submissions
+    ]
+    chosen = _resolve_collisions(submissions, keys, folder, replace)
     results: list[dict] = []
     started = time.monotonic()
 
     def one(i: int) -> dict:
         p = submissions[i]
-        try:
-            result = run_submission(setup, data[p], p.name)
-        except Exception as err:  # run_submission does not raise; belt and braces
-            result = {
-                "format": "nnlib-grade/1",
-                "submission": p.name,
-                "status": "grader error",
-                "notebook": notebooks[i],
-                "score": 0.0,
-                "max_score": 0.0,
-                "exercises": [],
-                "notes": [f"grader error: {err}"],
-                "errors": [],
-                "seconds": 0.0,
-            }
+        result = run_submission(setup, data[p], p.name)
         result["submission"] = str(p)
-        return {"student": names[i], **result}
+        return {"student": keys[i][0], **result}
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(one, i) for i in range(len(submissions))]
+        futures = [pool.submit(one, i) for i in chosen]
         for n, future in enumerate(as_completed(futures), 1):
             result = future.result()
             results.append(result)
@@ -235,15 +233,44 @@ def grade(
             except OSError as err:  # the CSV still gets this result
                 log(f"warning: could not write the result of {result['submission']}: {err}")
             log(
-                f"[{n}/{len(submissions)}] {result['student']:<16} "
+                f"[{n}/{len(chosen)}] {result['student']:<16} "
                 f"{result.get('notebook') or '?':<24} {result['score']:g}/{result['max_score']:g}"
                 f"  {result['status']}  ({result['seconds']:.1f} s)"
             )
-    for warning in folder.finish():
-        log(f"warning: {warning}")
+    folder.finish()
     log(f"graded {len(results)} submissions in {time.monotonic() - started:.1f} s -> {out}")
-    order = {p: i for i, p in enumerate(map(str, submissions))}
+    order = {str(p): i for i, p in enumerate(submissions)}
     return sorted(results, key=lambda r: order[r["submission"]])
+
+
+def _resolve_collisions(
+    paths: list[Path], keys: list[tuple[str, str | None]], folder: OutputFolder, replace: bool
+) -> list[int]:
+    """Indices to grade; Refused on a collision unless ``replace`` (then the last path wins)."""
+    problems = []
+    by_key: dict[tuple, list[int]] = {}
+    for i in sorted(range(len(paths)), key=lambda i: str(paths[i])):
+        by_key.setdefault(keys[i], []).append(i)
+    chosen = []
+    for (student, notebook), idx in by_key.items():
+        if len(idx) > 1:
+            names = ", ".join(str(paths[i]) for i in idx)
+            problems.append(
+                f"{names} are all student {student!r} for {notebook or 'an unknown notebook'}"
+            )
+        i = idx[-1]
+        old = folder.previous(student, notebook or "unmatched.ipynb")
+        if old is not None and old.get("submission") != str(paths[i]):
+            problems.append(
+                f"{paths[i]} would replace the result of {old.get('submission')} "
+                f"(student {student!r}, {notebook})"
+            )
+        chosen.append(i)
+    if problems and not replace:
+        raise Refused(
+            "name collisions: " + "; ".join(problems) + ". Rename the files, or pass --replace."
+        )
+    return sorted(chosen)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -277,6 +304,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--cell-timeout", type=float, default=60.0, help="seconds per cell")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per notebook")
+    parser.add_argument(
+        "--sandbox",
+        choices=("bwrap", "none"),
+        default="bwrap",
+        help="bwrap (default): each submission in a bubblewrap sandbox; none: a plain "
+        "child process, and every report says NOT SANDBOXED",
+    )
+    parser.add_argument("--memory-mb", type=int, default=2048, help="memory per submission")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="let a submission replace the result of another file with the same student "
+        "and notebook (the last in path order wins)",
+    )
     args = parser.parse_args(argv)
     source = args.source or default_source()
     if source is None or not source.is_dir():
@@ -285,19 +326,31 @@ def main(argv: list[str] | None = None) -> int:
     checks_path = [p.resolve() for p in (args.checks_path or [source.resolve().parent])]
     try:
         setup = Setup.read(
-            source.resolve(), checks_path, cell_timeout=args.cell_timeout, timeout=args.timeout
+            source.resolve(),
+            checks_path,
+            cell_timeout=args.cell_timeout,
+            timeout=args.timeout,
+            sandbox=args.sandbox,
+            limits=Limits(
+                memory_mb=args.memory_mb, cpu_seconds=int(args.timeout + args.cell_timeout) + 30
+            ),
         )
     except (OSError, ValueError, SyntaxError) as err:
         print(f"cannot read the source notebooks: {err}", file=sys.stderr)
         return 2
-    submissions = collect(args.submissions)
+    submissions, refused = collect(args.submissions)
+    for reason in refused:
+        print(f"refused: {reason}", file=sys.stderr)
     if not submissions:
         print("no submissions found", file=sys.stderr)
         return 2
-    results = grade(submissions, args.out, setup=setup, jobs=args.jobs)
+    try:
+        results = grade(submissions, args.out, setup=setup, jobs=args.jobs, replace=args.replace)
+    except Refused as err:
+        print(f"nnlib-grade: {err}", file=sys.stderr)
+        return 2
     broken = [r for r in results if r["status"] == "grader error"]
-    broken += [r for r in results if any(e["status"] == "error" for e in r["exercises"])]
-    return 1 if broken else 0
+    return 1 if broken or refused else 0
 
 
 if __name__ == "__main__":

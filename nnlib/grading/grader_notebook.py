@@ -2,9 +2,9 @@
 
 A canonical notebook is a source notebook of ``exercises/source`` (solutions
 and hidden tests included); its auto-graded cells (nbgrader ``grade: true``,
-``solution: false``) are the checks. :func:`graded_cells` turns a submission
-into the cells to execute: its code cells, with every check cell replaced by
-a one-line trigger for the canonical check (see :mod:`nnlib.grading.grader`).
+``solution: false``) are the checks. :func:`plan` turns a submission
+into the steps to run: its code cells (in its sandbox) and, at every check
+cell's place, the canonical check (in the grader; see :mod:`nnlib.grading.grader`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nbformat.v4 import new_code_cell
-
 from .build import BEGIN_HIDDEN, END_HIDDEN, replace_regions
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]  # .../nnlib
-CHECK_EVENT = "nnlib.grader.check"
 
 
 @dataclass(frozen=True)
@@ -133,26 +130,6 @@ def load_canonical(path: Path) -> Canonical:
     return Canonical(path.name, checks, solutions, after, _aliases(code))
 
 
-def module_sources(folders: list[Path]) -> dict[str, list]:
-    """{module name: [filename, text, is_package]} for nnlib and the check folders' modules."""
-    found: dict[str, list] = {}
-    roots = [(PACKAGE_DIR.parent, PACKAGE_DIR)]
-    for folder in folders:
-        roots += [(folder, p) for p in sorted(folder.glob("*.py"))]
-        roots += [(folder, p.parent) for p in sorted(folder.glob("*/__init__.py"))]
-    for base, top in roots:
-        files = [top] if top.is_file() else sorted(top.rglob("*.py"))
-        for f in files:
-            parts = list(f.relative_to(base).with_suffix("").parts)
-            is_pkg = parts[-1] == "__init__"
-            if is_pkg:
-                parts = parts[:-1]
-            if any(not p.isidentifier() for p in parts):
-                continue
-            found[".".join(parts)] = [str(f), f.read_text(encoding="utf-8"), is_pkg]
-    return found
-
-
 def match(nb: Any, filename: str, canonical: dict[str, Canonical]) -> Canonical | None:
     """The canonical notebook a submission answers.
 
@@ -172,25 +149,23 @@ def match(nb: Any, filename: str, canonical: dict[str, Canonical]) -> Canonical 
     return next(iter(canonical.values())) if len(canonical) == 1 else None
 
 
-def graded_cells(nb: Any, canon: Canonical, nonces: dict[str, str]) -> tuple[list, list[str]]:
-    """The submission's code cells with every canonical check cell replaced by a trigger.
+def plan(nb: Any, canon: Canonical) -> tuple[list[tuple], list[str]]:
+    """What to run for a submission, in order, and notes for the student.
 
-    Returns the cells (``metadata.nnlib_grade`` names each trigger's grade_id,
-    ``metadata.nnlib_cell`` the cell's number in the submission, from 1) and
-    notes for the student: edited, missing or duplicated check cells.
+    Steps are ``("cell", source, number)`` for the submission's code cells
+    (``number`` counts its cells from 1) and ``("check", grade_id, number)``
+    for each canonical check, at its check cell's place (``number`` None for
+    a check cell the student deleted, put back after its solution cell or at
+    the end). A submission's own version of a check cell is never run, and
+    a second cell claiming a check's ``grade_id`` is dropped.
     """
     checks = {c.grade_id: c for c in canon.checks}
     notes: list[str] = []
-
-    def trigger(gid: str, number: int | None = None) -> Any:
-        cell = new_code_cell(f'__import__("sys").audit({CHECK_EVENT!r}, {gid!r}, {nonces[gid]!r})')
-        cell.metadata.update(nnlib_grade=gid, nnlib_cell=number)
-        return cell
-
     cells = [c for c in nb.get("cells", []) if isinstance(c, dict)]
     present = {_grade_id(c) for c in cells} & set(checks)
     missing = [c for c in canon.checks if c.grade_id not in present]
-    out, seen = [], set()
+    out: list[tuple] = []
+    seen: set[str] = set()
     for number, cell in enumerate(cells, 1):
         gid = _grade_id(cell)
         if gid in checks:
@@ -203,15 +178,15 @@ def graded_cells(nb: Any, canon: Canonical, nonces: dict[str, str]) -> tuple[lis
                 checks[gid].source.strip(),
             ):
                 notes.append(f"check cell {gid} was changed: the original check was run")
-            out.append(trigger(gid, number))
+            out.append(("check", gid, number))
             continue
         if cell.get("cell_type") == "code":
-            out.append(new_code_cell(_source(cell), metadata={"nnlib_cell": number}))
+            out.append(("cell", _source(cell), number))
         for c in [c for c in missing if gid and canon.after.get(c.grade_id) == gid]:
             notes.append(f"check cell {c.grade_id} was missing: it was put back after {gid}")
-            out.append(trigger(c.grade_id))
+            out.append(("check", c.grade_id, None))
             missing.remove(c)
     for c in missing:
         notes.append(f"check cell {c.grade_id} was missing: it was run at the end")
-        out.append(trigger(c.grade_id))
+        out.append(("check", c.grade_id, None))
     return out, notes

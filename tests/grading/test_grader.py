@@ -1,10 +1,12 @@
 """The batch grader on a class of honest, broken and cheating submissions.
 
 The class answers ``fixtures/grader/source/basics.ipynb`` (``add_bias``, 2
-points; ``relu``, 1 point, with a hidden test). It is graded once, two
-submissions at a time, and every test reads that run; a few tests grade small
-subsets again (``--jobs 1`` against ``--jobs 2``, re-runs, the notebook time
-limit).
+points; ``relu``, 1 point, with a hidden test). It is graded once, in
+bubblewrap sandboxes, two submissions at a time, and every test reads that
+run; a few tests grade small subsets again (``--jobs 1`` against
+``--jobs 2``, re-runs, the notebook time limit, ``--sandbox none``). Every
+cheat gets exactly what its real functions earn. The attack families of
+issue 9 are in ``test_grader_adversarial.py``.
 """
 
 import copy
@@ -15,11 +17,14 @@ from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell
+from sandbox_support import require_sandbox
 
 from nnlib.grading.build import student_notebook
-from nnlib.grading.grader import grade, main, student_names
-from nnlib.grading.grader_kernel import Setup
+from nnlib.grading.grader import grade, main, student_name
 from nnlib.grading.grader_report import result_text
+from nnlib.grading.grader_run import Setup
+
+pytestmark = require_sandbox()
 
 pytestmark = pytest.mark.slow  # every submission runs in a sandboxed kernel
 
@@ -42,7 +47,7 @@ CLAIM = {
                  "schema_version": 3, "solution": False, "task": False}
 }  # fmt: skip
 
-# Honest code that uses frames, logging, warnings, plots, threads and nnlib.
+# Honest code that uses frames, logging, warnings, plots, threads and nnlib's stub.
 HONEST_ADD_BIAS = """\
 import inspect, logging, warnings
 import numpy as np
@@ -57,7 +62,6 @@ HONEST_EXTRAS = """\
 %matplotlib inline
 import collections, dataclasses, threading, typing
 import matplotlib.pyplot as plt
-from nnlib.layers import Linear
 Point = collections.namedtuple("Point", "x y", defaults=[0])
 class Pair(typing.NamedTuple):
     a: int
@@ -67,9 +71,9 @@ class Box:
     w: float = 1.0
 np.random.seed(0); np.seterr(all="ignore"); np.set_printoptions(precision=3)
 t = threading.Thread(target=lambda: None); t.start(); t.join()
-plt.plot(Linear(2, 3, rng=0).forward(np.ones((4, 2)))); plt.show()
-import nnlib.grading
-nnlib.grading.list_exercises()
+plt.plot(np.ones((4, 2)) @ np.ones((2, 3))); plt.show()
+from nnlib.grading import quiz, show_progress
+quiz("basics"); show_progress()
 """
 # Monkeypatch the checker and fake it, before the checks run.
 PATCH_CHECKER = """\
@@ -247,7 +251,7 @@ def write_class(folder: Path, out: Path, names=None) -> list[Path]:
 
 
 def setup(**kw):
-    kw = {"cell_timeout": 5.0, "timeout": 40.0, **kw}
+    kw = {"cell_timeout": 5.0, "timeout": 40.0, "sandbox": "bwrap", **kw}
     return Setup.read(SOURCE, [FIX], **kw)
 
 
@@ -270,7 +274,7 @@ def graded(tmp_path_factory):
     return {r["student"]: r for r in results}, out
 
 
-EXPECTED = {  # student: (score, add_bias status, relu status)
+EXPECTED = {  # student: (score, add_bias status, relu status): what the real functions earn
     "full": (3, "passed", "passed"),
     "partial": (2, "passed", "failed"),
     "stub": (0, "failed", "failed"),
@@ -285,11 +289,11 @@ EXPECTED = {  # student: (score, add_bias status, relu status)
     "extra_claim": (1, "failed", "passed"),
     "patch_check": (0, "failed", "failed"),
     "numpy_patch": (1, "failed", "passed"),
-    "patch_during": (0, "tampering", "tampering"),
+    "patch_during": (0, "failed", "failed"),
     "exit_in_check": (0, "failed", "failed"),
     "exit_and_print": (2, "passed", "failed"),
-    "hooks": (2, "passed", "tampering"),
-    "forger": (0, "failed", "tampering"),
+    "hooks": (3, "passed", "passed"),
+    "forger": (0, "failed", "failed"),
     "writer": (0, "failed", "failed"),
 }
 
@@ -302,6 +306,7 @@ def test_each_submission_gets_its_score(graded, student):
     statuses = {e["exercise"]: e["status"] for e in r["exercises"]}
     assert (r["score"], statuses["add_bias"], statuses["relu"]) == (score, add_bias, relu), r
     assert r["max_score"] == 3
+    assert r["sandbox"] == "bwrap"
     assert json.loads((out / "students" / student / "basics.json").read_text()) == r
     assert (out / "students" / student / "basics.md").read_text().startswith("# Feedback: basics")
 
@@ -319,9 +324,20 @@ def test_feedback_messages_are_the_checks_short_messages(graded):
     assert messages(results["delete_check"])["relu"] == "a hidden test of this exercise failed"
     assert "add_bias" in messages(results["empty"])["add_bias"]
     assert "not defined" in messages(results["empty"])["add_bias"]
+    assert "subtracted the bias" in messages(results["patch_during"])["add_bias"]
     feedback = (out / "students" / "partial" / "basics.md").read_text()
     assert "**Score: 2 / 3**" in feedback and "returned |z| instead of max(z, 0)" in feedback
     assert "Traceback" not in feedback
+
+
+def test_learner_exceptions_are_named_with_their_line(graded):
+    results, _ = graded
+    assert "your code raised KeyboardInterrupt" in messages(results["exit_in_check"])["add_bias"]
+    assert "your code raised SystemExit: 1" in messages(results["exit_in_check"])["relu"]
+    assert (
+        "line 2 of add_bias: raise KeyboardInterrupt"
+        in (messages(results["exit_in_check"])["add_bias"])
+    )
 
 
 def test_broken_notebooks_are_reported(graded):
@@ -333,7 +349,7 @@ def test_broken_notebooks_are_reported(graded):
     assert "not run" in messages(results["os_exit"])["relu"]
     assert results["empty"]["status"] == "graded"
     assert results["crash"]["notes"] == [
-        "the kernel died (the notebook crashed or exited Python), in cell 6; nothing after it ran"
+        "the notebook's process died, in cell 6; nothing after it ran"
     ]
 
 
@@ -355,33 +371,21 @@ def test_honest_notebooks_lose_nothing(graded):
         assert all(e["notes"] == [] for e in r["exercises"]), r
 
 
-def test_cheats_get_no_credit_and_are_named(graded):
+def test_the_checker_and_nnlib_are_not_in_the_sandbox(graded):
     results, _ = graded
-    notes = results["numpy_patch"]["exercises"][0]["notes"]
-    assert any("numpy.allclose" in n and "undid" in n for n in notes)
-    assert "numpy.allclose" in messages(results["patch_during"])["add_bias"]
-    assert "Check.compare" in messages(results["patch_during"])["relu"]
-    assert "IPython's input_transformers_post" in messages(results["hooks"])["relu"]
-    assert "tried to report a result itself" in messages(results["forger"])["relu"]
-    assert "KeyboardInterrupt" in messages(results["exit_in_check"])["add_bias"]
-    assert "SystemExit" in messages(results["exit_in_check"])["relu"]
+    errors = " ".join(e["error"] for e in results["patch_check"]["errors"])
+    assert "No module named 'nnlib.grading.checks'" in errors
     errors = " ".join(e["error"] for e in results["hooks"]["errors"])
-    assert "sys.settrace is not allowed" in errors and "gc.get_objects is not allowed" in errors
-    assert "changing __code__ of nnlib.activations.relu is not allowed" in errors
+    assert "No module named 'nnlib.activations'" in errors
 
 
-def test_the_kernel_is_not_told_the_output_folder(graded):
-    results, _ = graded
+def test_the_output_folder_is_out_of_reach(graded):
+    results, out = graded
     errors = [e["error"] for e in results["writer"]["errors"]]
     assert "RuntimeError: told the output folder: False" in errors
-
-
-def test_writes_into_the_output_folder_are_undone(graded):
-    results, out = graded
     for student, r in results.items():
         assert (out / "students" / student / "basics.json").read_text() == result_text(r)
-    assert not (out / "students" / "mallory").exists()
-    assert list((out / "rejected").rglob("mallory/basics.json"))
+    assert sorted(p.name for p in (out / "students").iterdir()) == sorted(EXPECTED)
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
     assert sorted(r["student"] for r in rows) == sorted(EXPECTED)
     row = {r["student"]: r for r in rows}
@@ -391,12 +395,12 @@ def test_writes_into_the_output_folder_are_undone(graded):
         "1",
         "3",
     )
-    assert "tampering (relu)" in row["hooks"]["flags"]
+    assert row["full"]["flags"] == ""
     assert row["loop"]["flags"] == "timed out"
 
 
 def test_jobs_rerun_and_csv(tmp_path):
-    """--jobs 1 and --jobs 2 agree; a re-run of a subset keeps everyone's rows."""
+    """--jobs 1 and --jobs 2 agree; a re-run is idempotent and keeps everyone's rows."""
     subs = tmp_path / "subs"
     subs.mkdir()
     paths = write_class(subs, tmp_path / "unused", names={"full", "partial", "edit_check"})
@@ -409,15 +413,16 @@ def test_jobs_rerun_and_csv(tmp_path):
         assert strip(one) == strip(two)
     csv_one = (tmp_path / "one" / "grades.csv").read_text()
     assert csv_one == (tmp_path / "two" / "grades.csv").read_text()
+    md_one = (tmp_path / "one" / "students" / "partial" / "basics.md").read_text()
 
     before = json.loads((tmp_path / "one" / "students" / "full" / "basics.json").read_text())
-    assert (
-        main([str(subs / "full.ipynb"), "--out", str(tmp_path / "one"), "--source", str(SOURCE)])
-        == 0
-    )
+    assert main([*args, "--out", str(tmp_path / "one")]) == 0  # the whole batch again
+    subset = [str(subs / "full.ipynb"), "--source", str(SOURCE), "--out", str(tmp_path / "one")]
+    assert main(subset) == 0
     after = json.loads((tmp_path / "one" / "students" / "full" / "basics.json").read_text())
     assert strip(after) == strip(before)
     assert (tmp_path / "one" / "grades.csv").read_text() == csv_one
+    assert (tmp_path / "one" / "students" / "partial" / "basics.md").read_text() == md_one
 
 
 def test_notebook_time_limit(tmp_path):
@@ -432,15 +437,33 @@ def test_notebook_time_limit(tmp_path):
     assert r["score"] == 0
 
 
+def test_without_the_sandbox_every_report_says_so(tmp_path):
+    paths = write_class(tmp_path, tmp_path / "unused", names={"full", "partial"})
+    out = tmp_path / "out"
+    results = grade(paths, out, setup=setup(sandbox="none"), log=lambda *a: None)
+    assert [r["score"] for r in results] == [3, 2]
+    for r in results:
+        assert r["sandbox"] == "none"
+        assert "NOT SANDBOXED" in (out / "students" / r["student"] / "basics.md").read_text()
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
+    assert [r["flags"] for r in rows] == ["NOT SANDBOXED", "NOT SANDBOXED"]
+
+
 def test_student_names(tmp_path):
-    paths = [
-        tmp_path / "a" / "basics.ipynb",
-        tmp_path / "b" / "basics.ipynb",
-        tmp_path / "x" / "carol.ipynb",
-        tmp_path / "y" / "carol.ipynb",
-        tmp_path / "dan!.ipynb",
-    ]
-    names = student_names(paths, ["basics.ipynb"] * 5, {"basics.ipynb"})
-    assert names == ["a", "b", "x", "y", "dan"]
-    again = student_names(paths[:1] + paths[:1], ["basics.ipynb"] * 2, {"basics.ipynb"})
-    assert again == ["a", "a-2"]
+    canonical = {"basics.ipynb"}
+    assert student_name(tmp_path / "a" / "basics.ipynb", canonical) == "a"
+    assert student_name(tmp_path / "a" / "Basics.IPYNB", canonical) == "a"
+    assert student_name(tmp_path / "x" / "carol.ipynb", canonical) == "carol"
+    assert student_name(tmp_path / "dan!.ipynb", canonical) == "dan"
+
+
+def test_without_bubblewrap_the_grader_refuses_and_says_why(tmp_path, monkeypatch, capsys):
+    import nnlib.grading.grader_sandbox as sandbox
+
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    paths = write_class(tmp_path, tmp_path / "unused", names={"full"})
+    out = tmp_path / "out"
+    assert main([*map(str, paths), "--out", str(out), "--source", str(SOURCE)]) == 2
+    err = capsys.readouterr().err
+    assert "bubblewrap is not installed" in err and "--sandbox none" in err
+    assert not out.exists() or not any(out.iterdir())

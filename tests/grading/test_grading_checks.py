@@ -323,3 +323,46 @@ def test_no_output_on_stderr(capsys):
     with pytest.raises(ExerciseFailed):
         check_softmax(lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
     assert capsys.readouterr().err == ""
+
+
+LEARNER_USES_NNLIB = """
+import numpy as np
+import nnlib.activations
+from nnlib.losses import MSELoss
+
+def dense(x, W, b):
+    return x @ W + nnlib.activations.relu(b) - nnlib.activations.relu(-b)
+
+def mse(pred, target):
+    return MSELoss()(pred, target)
+
+class Dense:
+    def __call__(self, x, W, b):
+        return nnlib.activations.relu(x) @ W + b
+
+def make():
+    from nnlib.activations import relu
+    def inner(x, W, b):
+        return relu(x) @ W + b
+    return inner
+
+def numpy_only(x, W, b):
+    return np.add(x @ W, b)
+"""
+
+
+def test_learner_code_that_calls_nnlib_fails_as_it_would_in_the_batch_grader():
+    """The batch grader's sandbox has no nnlib implementations: the notebook check says so."""
+    notebook = {"__name__": "__main__"}  # a notebook's code runs in __main__
+    exec(LEARNER_USES_NNLIB, notebook)
+    for fn, check, used in [
+        (notebook["dense"], check_dense, "nnlib"),
+        (notebook["mse"], check_mse, "nnlib.losses.MSELoss"),
+        (notebook["Dense"]().__call__, check_dense, "nnlib"),
+        (notebook["make"](), check_dense, "nnlib.activations.relu"),
+    ]:
+        with pytest.raises(ExerciseFailed) as info:
+            check(fn)
+        assert info.value.kind == "reference"
+        assert f"your code uses `{used}`, nnlib's own implementation" in str(info.value)
+    check_dense(notebook["numpy_only"])

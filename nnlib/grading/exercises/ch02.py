@@ -30,6 +30,7 @@ from ..checks import Check
 from ..diagnose import Mistake
 from ..feedback import _arg_names
 from ..registry import Exercise
+from ..sandbox.helpers import CubeSum, LogSumExp, Quadratic, ShapeChecked, SinTimesX
 
 __all__ = [
     "check_sigmoid_backward",
@@ -306,17 +307,6 @@ def check_two_layer_backward(two_layer_backward: Any) -> None:
 H_STEP = 1e-5
 
 
-def _expects_shape(f: Callable[[np.ndarray], float], shape: tuple) -> Callable:
-    """``f`` refusing arrays of another shape (so a flattened x fails clearly)."""
-
-    def g(v: np.ndarray) -> float:
-        if np.shape(v) != shape:
-            raise ValueError(f"f expects an array of shape {shape} (x's shape); got {np.shape(v)}")
-        return float(f(np.asarray(v)))
-
-    return g
-
-
 def _gradcheck_cases() -> list[tuple[Callable, np.ndarray, float, np.ndarray, str]]:
     """(f, x, h, exact centered difference, description) for the checker's test functions."""
     rng = np.random.default_rng(900)
@@ -331,17 +321,10 @@ def _gradcheck_cases() -> list[tuple[Callable, np.ndarray, float, np.ndarray, st
     x5 = rng.uniform(-1.5, 1.5, size=(2, 2, 3))
     x6 = rng.uniform(-2.0, 2.0, size=5)
 
-    def quadratic(v):  # 0.5 v.A v + c.v, gradient A v + c
-        return 0.5 * v @ A @ v + c @ v
-
-    def trig(v):  # sum(sin(v) v) + sum(v @ B)
-        return np.sum(np.sin(v) * v) + np.sum(v @ B)
-
-    def lse(v):  # log-sum-exp, gradient softmax
-        return np.log(np.sum(np.exp(v)))
-
-    def cubic(v):
-        return np.sum(v**3) / 3
+    quadratic = Quadratic(A, c)  # 0.5 v.A v + c.v, gradient A v + c
+    trig = SinTimesX(B)  # sum(sin(v) v) + sum(v @ B)
+    lse = LogSumExp()  # log-sum-exp, gradient softmax
+    cubic = CubeSum()
 
     e3 = np.exp(x3)
     return [
@@ -435,7 +418,7 @@ def check_numerical_gradient(numerical_gradient: Any) -> None:
     with Check(NUMERICAL_GRADIENT, numerical_gradient) as c:
         for f, x, h, exact, note in _gradcheck_cases():
             before = x.copy()
-            grad = c.call(_expects_shape(f, x.shape), x, h, note=note, mutates=tuple(names))
+            grad = c.call(ShapeChecked(f, x.shape), x, h, note=note, mutates=tuple(names))
             _require_restored(c, before, x)
             # centered differences with h = 1e-5 are within ~1e-9 here; one-sided ones are
             # off by about h/2 * f'' >= 5e-6

@@ -30,6 +30,7 @@ import numpy as np
 from ..checks import Check
 from ..diagnose import Mistake
 from ..registry import Exercise
+from ..sandbox.helpers import relu
 from ._ch05_stats import SQRT3, Alternative, Dist, call, check_distribution, check_rng
 
 __all__ = [
@@ -301,11 +302,6 @@ def check_he_normal(he_normal: Any) -> None:
 
 
 # ---------------------------------------------------------------- layer_stds
-
-
-def relu(z: np.ndarray) -> np.ndarray:
-    """The ReLU the check passes as ``act`` (also importable for the notebook)."""
-    return np.maximum(z, 0)
 
 
 def _stds(x, weights, act, *, pre=False, chain=True, transpose=False, last=True, stat=np.std):

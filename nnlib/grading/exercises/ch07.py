@@ -32,6 +32,7 @@ from ..checks import Check
 from ..diagnose import Mistake, close
 from ..feedback import ExerciseFailed, _arg_names
 from ..registry import Exercise
+from ..sandbox.helpers import ScriptedLosses
 
 __all__ = [
     "check_chain_gradient",
@@ -262,26 +263,6 @@ def check_layer_grad_norms(layer_grad_norms: Any) -> None:
 # ---------------------------------------------------------------- train_with_guard
 
 
-class _Step:
-    """A fake training step: returns the next loss of a script and counts its calls.
-
-    After the first non-finite loss it keeps returning that value, as a diverged
-    run does.
-    """
-
-    def __init__(self, losses: list) -> None:
-        self.losses = losses
-        self.calls = 0
-
-    def __call__(self) -> Any:
-        self.calls += 1
-        return self.value(self.calls)
-
-    def value(self, call: int) -> Any:
-        """The loss returned by call number ``call`` (1-based)."""
-        return self.losses[min(call, len(self.losses)) - 1]
-
-
 def _fmt(v: Any) -> str:
     return f"{float(v):g}"
 
@@ -303,7 +284,7 @@ def check_train_with_guard(train_with_guard: Any) -> None:
     ]
     with Check(TRAIN_WITH_GUARD, train_with_guard) as c:
         for script, n_steps in cases:
-            step = _Step(script)
+            step = ScriptedLosses(script)
             shown = ", ".join(_fmt(v) for v in script[: n_steps + 1])
             got = c.call(step, n_steps, note=f"step() returns {shown}, ...")
             bad = next((i for i, v in enumerate(script[:n_steps]) if not math.isfinite(v)), None)
@@ -321,7 +302,7 @@ def check_train_with_guard(train_with_guard: Any) -> None:
             _judge_losses(c, [float(v) for v in got], expected)
 
 
-def _judge_guard(c: Check, step: _Step, n: int, bad: int | None, calls: int) -> None:
+def _judge_guard(c: Check, step: ScriptedLosses, n: int, bad: int | None, calls: int) -> None:
     """Fail, naming the likely mistake, unless ``step()`` ran exactly ``calls`` times."""
     if step.calls == calls:
         return

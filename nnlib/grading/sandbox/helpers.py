@@ -1,0 +1,108 @@
+"""The callables a check hands to learner code (``f``, ``step``, ``act``).
+
+Standard library and NumPy only: the batch grader's sandbox runs this file as
+the top-level module ``helpers``, so a check's helper runs next to the
+learner's code there, while the check reads its call log on the grader's
+side (:mod:`nnlib.grading.sandbox.wire` sends an instance as its class name
+and ``state()``, and brings ``synced`` attributes back after every call). An
+exercise takes only arrays, numbers, seeds and these helpers: a new exercise
+that needs another callable adds it here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class Helper:
+    """Base class: ``state()`` is plain data; attributes in ``synced`` come back after calls."""
+
+    synced: tuple[str, ...] = ()
+
+    def state(self) -> dict:
+        return dict(vars(self))
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    """``max(z, 0)``: the ReLU checks pass as ``act``."""
+    return np.maximum(z, 0)
+
+
+class ScriptedLosses(Helper):
+    """A fake training step: returns the next loss of a script and counts its calls.
+
+    After the script's last loss it keeps returning that value (a diverged run
+    stays diverged).
+    """
+
+    synced = ("calls",)
+
+    def __init__(self, losses: list) -> None:
+        self.losses = list(losses)
+        self.calls = 0
+
+    def __call__(self) -> Any:
+        self.calls += 1
+        return self.value(self.calls)
+
+    def value(self, call: int) -> Any:
+        """The loss returned by call number ``call`` (1-based)."""
+        return self.losses[min(call, len(self.losses)) - 1]
+
+
+class ShapeChecked(Helper):
+    """``f`` refusing arrays of another shape (so a flattened x fails clearly)."""
+
+    def __init__(self, f: Any, shape: tuple) -> None:
+        self.f = f
+        self._shape = tuple(shape)
+
+    def __call__(self, v: np.ndarray) -> float:
+        if np.shape(v) != self._shape:
+            raise ValueError(
+                f"f expects an array of shape {self._shape} (x's shape); got {np.shape(v)}"
+            )
+        return float(self.f(np.asarray(v)))
+
+
+class Quadratic(Helper):
+    """``f(v) = 0.5 v.A v + c.v``; its gradient is ``A v + c`` for symmetric A."""
+
+    def __init__(self, A: np.ndarray, c: np.ndarray) -> None:  # noqa: N803
+        self.A, self.c = A, c
+
+    def __call__(self, v: np.ndarray) -> Any:
+        return 0.5 * v @ self.A @ v + self.c @ v
+
+
+class SinTimesX(Helper):
+    """``f(v) = sum(sin(v) v) + sum(v @ B)``."""
+
+    def __init__(self, B: np.ndarray) -> None:  # noqa: N803
+        self.B = B
+
+    def __call__(self, v: np.ndarray) -> Any:
+        return np.sum(np.sin(v) * v) + np.sum(v @ self.B)
+
+
+class LogSumExp(Helper):
+    """``f(v) = log(sum(exp(v)))``; its gradient is the softmax of v."""
+
+    def __call__(self, v: np.ndarray) -> Any:
+        return np.log(np.sum(np.exp(v)))
+
+
+class CubeSum(Helper):
+    """``f(v) = sum(v**3) / 3``; its gradient is ``v**2``."""
+
+    def __call__(self, v: np.ndarray) -> Any:
+        return np.sum(v**3) / 3
+
+
+#: What the wire may name: classes and functions of this module.
+NAMES = {
+    c.__name__: c
+    for c in (relu, ScriptedLosses, ShapeChecked, Quadratic, SinTimesX, LogSumExp, CubeSum)
+}
