@@ -18,13 +18,14 @@ gradient_flow     per-layer gradient norms of deep nets; the exploding sine run
 decision          a model evaluated on a grid of 2-D points
 playground        the capstone's playground run and digits recipe
 regularization    the overfitting task and its cures, measured (``experiments.regularization``)
+learning_rate     curvature, schedules as curves, scheduled and warm-up runs on the digits
 ================  ==============================================================
 
 Where the loop itself is the lesson (comparing initializers, sweeping learning
 rates), the chapter writes it out over ``nnlib.fit`` instead.
 """
 
-from . import regularization  # noqa: F401  (a module: experiments.regularization)
+from . import learning_rate, regularization  # noqa: F401  (modules: experiments.regularization)
 from .backprop import (
     ComputationGraph,
     GraphNode,

@@ -22,7 +22,6 @@ from .capstone import (
     confusion_matrix_figure,
     digits_samples_figure,
     loss_accuracy_figure,
-    lr_schedules_figure,
     misclassified_figure,
 )
 from .ch01_forward import (
@@ -93,6 +92,14 @@ from .common import (
     show_grid,
     update_scatter_classes,
 )
+from .learning_rate import (
+    SCHEDULE_COLORS,
+    batch_size_lr_figure,
+    curvature_runs_figure,
+    lr_range_figure,
+    schedule_curves_figure,
+    warmup_figure,
+)
 from .regularization import (
     boundaries_figure,
     curves_figure,
@@ -106,6 +113,12 @@ from .regularization import (
 )
 
 __all__ = [
+    "SCHEDULE_COLORS",
+    "batch_size_lr_figure",
+    "curvature_runs_figure",
+    "lr_range_figure",
+    "schedule_curves_figure",
+    "warmup_figure",
     "boundaries_figure",
     "curves_figure",
     "data_size_figure",
@@ -127,7 +140,6 @@ __all__ = [
     "loss_accuracy_figure",
     "confusion_matrix_figure",
     "misclassified_figure",
-    "lr_schedules_figure",
     "neuron_diagram",
     "network_diagram",
     "predictions_vs_targets",

@@ -1,4 +1,4 @@
-"""Figures of chapter 10 (capstone): the digits classifier, regularization, learning-rate schedules.
+"""Figures of chapter 10 (capstone): the digits classifier and its mistakes.
 
 Every ``*_figure`` function returns a matplotlib ``Figure``; the numbers behind
 them come from ``nnlib.experiments.playground`` (training runs), from what
@@ -10,7 +10,6 @@ other panel has a title and labeled axes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -26,11 +25,8 @@ __all__ = [
     "loss_accuracy_figure",
     "confusion_matrix_figure",
     "misclassified_figure",
-    "lr_schedules_figure",
 ]
 
-#: Colours of the runs compared side by side (regularizers, schedules), in order.
-RUN_COLORS = [PALETTE[k] for k in ("black", "blue", "orange", "green", "purple", "vermillion")]
 _ERRORS_CMAP = LinearSegmentedColormap.from_list("nnlib_errors", ["#FFFFFF", PALETTE["vermillion"]])
 
 
@@ -134,41 +130,4 @@ def misclassified_figure(
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     more = f" (the first {len(shown)})" if len(wrong) > len(shown) else ""
     fig.suptitle(f"The {len(wrong)} misclassified test digits{more}: true label → prediction")
-    return fig
-
-
-# ============================================================================ schedules
-def lr_schedules_figure(
-    runs: Mapping[str, Any],
-    floor: float = 0.0,
-    key: str = "val_loss",
-    ylabel: str = "loss above its minimum (log scale)",
-) -> Figure:
-    """Learning rate per epoch (left) and the loss it led to (right), one colour per schedule.
-
-    Parameters
-    ----------
-    runs : mapping of name -> History
-        Runs of ``nnlib.fit`` (they record ``"lr"``, the rate used in each epoch).
-    floor : float
-        Subtracted from the loss before drawing it on a log axis (e.g. the
-        lowest loss possible), so the approach to the minimum is visible.
-    key : str
-        The History entry drawn on the right.
-    """
-    fig, (ax1, ax2) = new_figure(1, 2, width=11.0, height=3.9)
-    for (name, hist), color in zip(runs.items(), RUN_COLORS, strict=False):
-        epochs = np.asarray(hist.epoch)
-        ax1.plot(epochs, hist.history["lr"], color=color, lw=2, label=name)
-        gap = np.maximum(np.asarray(hist.history[key], dtype=float) - floor, 1e-12)
-        ax2.plot(epochs, gap, color=color, lw=2, label=name)
-    ax1.set_yscale("log")
-    ax1.set_xlabel("epoch")
-    ax1.set_ylabel("learning rate (log scale)")
-    ax1.set_title("The schedules: learning rate per epoch")
-    ax1.legend(fontsize=8, frameon=False)
-    ax2.set_yscale("log")
-    ax2.set_xlabel("epoch")
-    ax2.set_ylabel(ylabel)
-    ax2.set_title("Their effect: loss after each epoch")
     return fig

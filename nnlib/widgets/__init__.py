@@ -34,6 +34,9 @@ from .ch07_gradients import (
     ClippingApp,
     GradientFlowApp,
 )
+from .learning_rate import (
+    ScheduleApp,
+)
 from .playground import (
     PlaygroundApp,
 )
@@ -42,6 +45,7 @@ from .regularization import (
 )
 
 __all__ = [
+    "ScheduleApp",
     "RegularizationApp",
     "App",
     "ProgressBar",

@@ -19,8 +19,8 @@ from nnlib.experiments.playground import (
 )
 from nnlib.layers import Dropout, Linear
 from nnlib.losses import L2, BCEWithLogitsLoss
-from nnlib.optim import SGD, Adam, CosineAnnealingLR, StepLR
-from nnlib.training import History, fit, predict
+from nnlib.optim import SGD, Adam
+from nnlib.training import History, predict
 from nnlib.widgets.playground import DEFAULTS, PlaygroundApp
 
 from .drawn import texts
@@ -222,29 +222,6 @@ def test_misclassified_figure_shows_the_wrong_ones(digits_run):
     assert str(len(wrong)) in fig._suptitle.get_text()
     none_wrong = plots.misclassified_figure(X_test[:3], y_test[:3], y_test[:3])
     assert "0 misclassified" in none_wrong._suptitle.get_text()
-
-
-def test_lr_schedules_figure_draws_the_rates_and_the_losses():
-    from nnlib.datasets import make_line
-    from nnlib.losses import MSELoss
-
-    X, y = make_line(50, rng=0)
-    runs = {}
-    for name, make in (
-        ("constant", lambda o: None),
-        ("StepLR", lambda o: StepLR(o, step_size=3, gamma=0.5)),
-        ("cosine", lambda o: CosineAnnealingLR(o, T_max=8)),
-    ):
-        model = Linear(1, 1, init="zeros")
-        opt = SGD(model.parameters(), lr=0.1)
-        runs[name] = fit(model, MSELoss(), opt, X, y, epochs=8, batch_size=5, rng=0,
-                         validation_data=(X, y), metrics=(), scheduler=make(opt))  # fmt: skip
-    fig = plots.lr_schedules_figure(runs, floor=0.0)
-    assert_titled_and_labeled(fig)
-    ax_lr, ax_loss = fig.axes
-    np.testing.assert_allclose(ax_lr.lines[1].get_ydata(), 0.1 * 0.5 ** (np.arange(8) // 3))
-    np.testing.assert_allclose(ax_lr.lines[0].get_ydata(), 0.1)
-    np.testing.assert_allclose(ax_loss.lines[2].get_ydata(), runs["cosine"].val_loss)
 
 
 # ============================================================================ the app
