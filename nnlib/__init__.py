@@ -1,7 +1,7 @@
 """nnlib: a small, readable NumPy library for learning how neural networks are trained.
 
-The public face of the library. Layers, activations, losses, the MLP builder
-and the training loop are importable from here (``nnlib.Linear``,
+The public face of the library. Layers, activations, losses, the MLP builder,
+the training loop and the learning-rate range test are importable from here (``nnlib.Linear``,
 ``nnlib.CrossEntropyLoss``, ``nnlib.mlp``, ``nnlib.fit``); initializers live in
 ``nnlib.init``, optimizers, clipping and learning-rate schedules in
 ``nnlib.optim`` (schedules also in ``nnlib.schedules``), and the rest in their
@@ -45,6 +45,7 @@ from .callbacks import (
 from .clip import GradientClipping
 from .layers import Dropout, Linear, Sequential
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from .lr_range import lr_range_test
 from .metrics import accuracy
 from .models import mlp
 from .module import Module, Parameter
@@ -89,6 +90,7 @@ __all__ = [
     "fit",
     "train_step",
     "predict",
+    "lr_range_test",
     "accuracy",
     "History",
     "Callback",
