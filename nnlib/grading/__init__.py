@@ -107,6 +107,11 @@ numbers, strings, ``np.random.Generator`` objects, tuples, lists and dicts of
 these, and the callables of :mod:`nnlib.grading.sandbox.helpers` (add a new
 one there, NumPy only); it may call methods of an object the learner's code
 returned (an optimizer's ``step``) and iterate a generator it returned.
+The grader sends a check's calls as scripts fixed before their results are
+seen (:mod:`nnlib.grading.grader_script`), so a check should derive each
+call's arguments from its own seeds and data, not from a result's values (a
+result it looks at ends a script; an argument that then differs from the
+recorded one fails the check).
 Learner code may use NumPy and the standard library, not nnlib's own
 implementations (a check refuses them with its own message, as the grader's
 sandbox has none).

@@ -76,6 +76,9 @@ from .registry import Exercise
 
 _PAUSED = False
 _QUIET: contextvars.ContextVar[bool] = contextvars.ContextVar("nnlib_quiet", default=False)
+#: The batch grader's recording of a script (:mod:`nnlib.grading.grader_script`), or None:
+#: while it records, results are placeholders and every test is taken as passed.
+RECORDING: contextvars.ContextVar[Any] = contextvars.ContextVar("nnlib_recording", default=None)
 
 
 @contextlib.contextmanager
@@ -192,6 +195,8 @@ class Check:
         kind: str = "wrong",
     ) -> None:
         """Fail with ``headline`` unless ``condition`` holds (for custom tests)."""
+        if RECORDING.get() is not None:
+            return
         if not condition:
             raise self.failure(headline, got=got, expected=expected, likely=likely, kind=kind)
 
@@ -255,6 +260,8 @@ class Check:
                 raise self._crashed(err) from None
         ctx["warnings"] = [str(w.message) for w in caught]
         self.ctx = ctx
+        if RECORDING.get() is not None:  # the result is not known yet: judged on replay
+            return out
 
         for arg_name, old, new in [
             *zip(names, before, args, strict=True),
@@ -332,6 +339,8 @@ class Check:
         ``expected`` is an array or a number computed by a reference; a
         float32 ``expected`` asks for float32 back and uses looser tolerances.
         """
+        if RECORDING.get() is not None:
+            return
         ctx = {**self.ctx, **(ctx or {})}
         catalogue = [*mistakes, *self.mistakes]
         tol = _tolerance(expected)
@@ -379,6 +388,11 @@ class Check:
 
     def unpack(self, got: Any, names: tuple[str, ...] | list[str]) -> tuple:
         """Check that ``got`` is a tuple of ``len(names)`` values and return it."""
+        recording = RECORDING.get()
+        if recording is not None:
+            placeholders = recording.unpack(got, len(names))
+            if placeholders is not None:
+                return placeholders
         if not isinstance(got, tuple | list) or len(got) != len(names):
             raise self.failure(
                 f"expected {len(names)} return values ({', '.join(names)})",

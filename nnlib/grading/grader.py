@@ -55,10 +55,22 @@ to the sandbox and get back plain data (arrays without pickle, numbers,
 the arguments as they are after the call, exception type and message,
 warnings). References, comparisons, the mistake catalogue and the verdict
 never leave the grader; the feedback is the message the notebook shows.
-Each call of learner code is one request and its answer over a pipe (a
-chapter 6 check makes a few hundred), so a check runs unchanged, whatever it
-does with what comes back; ``benchmarks/grading.py`` measures the cost against
-the grader this design replaced.
+Calls travel as scripts (:mod:`nnlib.grading.grader_script`): the check is
+first run *recording* (results are placeholders, every test taken as passed,
+as for a correct answer) until it needs a result's value; the calls recorded
+so far go to the sandbox as one request, which runs them all in order
+whatever each returns and answers with every reply; then the check is run
+again *replaying* those replies (each call verified equal to the script's;
+another call fails the check, never passes it), recording again past them.
+A check that only calls and compares (chapters 1 and 4) takes one script;
+one that looks at a result before its next calls (a generator's batches, an
+optimizer object's ``step``) takes a few more, each sent only after the
+replay consumed every earlier result without failing. So the learner's code
+sees the calls a correct answer leads to, all of a script before any of its
+results is judged, and (before the check, one ``lookup`` request for its
+names) nothing else; whether a next script comes tells it only that the
+check has not failed so far. ``benchmarks/grading.py`` measures the cost
+against the grader this design replaced.
 
 What this protects against (each a case in ``tests/grading/``):
 

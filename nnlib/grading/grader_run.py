@@ -26,6 +26,7 @@ from .checks import quiet_checks
 from .feedback import ExerciseFailed
 from .grader_notebook import Canonical, CheckCell, load_canonical, match, plan
 from .grader_sandbox import Limits, start
+from .grader_script import run_scripted
 from .grader_session import ProtocolError, SandboxStopped
 
 FORMAT = "nnlib-grade/1"
@@ -248,6 +249,13 @@ def _run_check(session: Any, check: CheckCell, canon: Canonical) -> dict:
     except ProtocolError as err:
         return {"status": "failed", "kind": "protocol", "message": str(err)}
     code = compile(check.source, f"<check {check.grade_id}>", "exec")
+    row, scripts = run_scripted(session, lambda: _verdict(code, dict(ns)))
+    row["round_trips"] = scripts
+    return row
+
+
+def _verdict(code: Any, ns: dict) -> dict:
+    """Run a check cell once (one round of :func:`run_scripted`); the row's new fields."""
     try:
         with quiet_checks():
             exec(code, ns)

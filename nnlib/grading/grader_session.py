@@ -3,7 +3,9 @@
 A :class:`Session` sends the runner (:mod:`nnlib.grading.sandbox.runner`)
 one request at a time over a pipe and reads its answer before the deadline
 (else the sandbox is killed: :class:`SandboxStopped`). Calling learner code
-is :meth:`Session.call`: the arguments go as plain data
+is :meth:`Session.call`: during a check it goes through the check's script
+(:mod:`nnlib.grading.grader_script`: recorded, sent with the script's other
+calls in one request, answered from the script's replies); the arguments go as plain data
 (:mod:`nnlib.grading.sandbox.wire`), the arguments' states after the call
 are applied to the grader's own objects (an in-place change shows here too),
 warnings are re-issued, and the result comes back decoded, or the learner's
@@ -59,6 +61,8 @@ class Session:
         self.deadline: float = time.monotonic() + 60.0
         self.limit_text = "a cell ran longer than the time limit"
         self.stopped: SandboxStopped | None = None
+        self.script: Any = None  # the round of a check in progress (grader_script.Round)
+        self.requests = 0
         self._buffer = b""
 
     # -- transport -------------------------------------------------------------
@@ -102,6 +106,7 @@ class Session:
     def request(self, message: dict) -> dict:
         if self.stopped is not None:
             raise self.stopped
+        self.requests += 1
         self._write(wire.pack(message))
         try:
             size = wire.unpack_header(self._read(4), limit=MAX_ANSWER)
@@ -154,16 +159,30 @@ class Session:
         return out
 
     def call(self, target: dict, args: tuple, kwargs: dict) -> Any:
+        """Call learner code: in a check, through its script (:mod:`.grader_script`)."""
+        rnd = self.script
+        same = rnd.same if rnd is not None else None
         message = {
             "op": "call",
             "fn": target,
-            "args": [self.encode(a) for a in args],
-            "kwargs": {str(k): self.encode(v) for k, v in kwargs.items()},
+            "args": [self.encode(a, same) for a in args],
+            "kwargs": {str(k): self.encode(v, same) for k, v in kwargs.items()},
         }
-        return self._answer(self.request(message), len(args), list(kwargs))
+        if rnd is None:
+            return self._answer(self.request(message), len(args), list(kwargs))
+        reply, placeholder = rnd.request(message, args, kwargs)
+        if reply is None:
+            return placeholder
+        return self._answer(reply, len(args), list(kwargs))
 
     def iterate(self, wid: str, limit: int = 100_000) -> list:
-        reply = self.request({"op": "iter", "of": wid, "limit": limit})
+        message = {"op": "iter", "of": wid, "limit": limit}
+        if self.script is None:
+            reply = self.request(message)
+        else:
+            reply, placeholder = self.script.request(message, (), {})
+            if reply is None:
+                return placeholder
         after, kwafter = reply.get("after"), reply.get("kwafter")
         nargs = len(after) if isinstance(after, list) else 0
         return self._answer(
@@ -175,19 +194,22 @@ class Session:
             after, kwafter = reply.get("after", []), reply.get("kwafter", {})
             if not isinstance(after, list) or not isinstance(kwafter, dict):
                 raise wire.WireError("bad after")
-            for state in after[:nargs]:
-                self.decode(state)
+            states = [self.decode(state) for state in after[:nargs]]
             for key in keys:
                 if key in kwafter:
-                    self.decode(kwafter[key])
+                    states.append(self.decode(kwafter[key]))
             notes = reply.get("warnings", [])
             for text in notes[:20] if isinstance(notes, list) else []:
                 warnings.warn(str(text)[:300], RuntimeWarning, stacklevel=3)
+            if self.script is not None:
+                self.script.sync(states)
             if reply.get("ok") is not True:
                 raise learner_exception(reply.get("error"))
             result = reply.get("result")
             value = self.decode(result)
             _register_views(result, self.table)
+            if self.script is not None:  # what the sandbox now holds, as it holds it
+                self.script.sync(value)
             return value
         except wire.WireError as err:
             raise ProtocolError(
@@ -195,8 +217,8 @@ class Session:
             ) from None
 
     # -- values ------------------------------------------------------------------
-    def encode(self, value: Any) -> Any:
-        return wire.encode(value, self.table, self._encode_extra)
+    def encode(self, value: Any, same: Any = None) -> Any:
+        return wire.encode(value, self.table, self._encode_extra, same=same)
 
     def decode(self, message: Any) -> Any:
         try:

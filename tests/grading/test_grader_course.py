@@ -46,6 +46,10 @@ def test_every_solution_earns_full_marks_in_the_sandbox(course):
         failed = [(e["exercise"], e["message"]) for e in r["exercises"] if e["status"] != "passed"]
         assert failed == [] and r["errors"] == [] and r["notes"] == [], r["notebook"]
         assert r["score"] == r["max_score"] > 0
+        trips = {e["exercise"]: e["round_trips"] for e in r["exercises"]}
+        assert all(n >= 1 for n in trips.values()), trips
+        if r["notebook"].startswith(("01_", "04_")):  # call, compare: one script each
+            assert set(trips.values()) == {1}, trips
 
 
 def test_every_untouched_stub_is_not_implemented_yet(course):

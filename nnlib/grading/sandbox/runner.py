@@ -16,6 +16,10 @@ for both), one :mod:`wire` message each:
     "warnings": [...], "seconds": s}``; ``after`` is every argument as it is after the call
 ``{"op": "iter", "of": id, "limit": n}``
     the first items of an iterable the learner returned (a generator), as a call
+``{"op": "script", "calls": [call or iter request, ...]}``
+    run every call in order, whatever the earlier ones returned ->
+    ``{"replies": [the reply of each call]}`` (how checks travel: one script,
+    fixed before any of its results is seen, per round trip)
 
 ``E`` is ``{"type", "bases", "message", "frames"}``: the exception's class name,
 the names of its built-in base classes, its message (cut to 2,000
@@ -304,6 +308,18 @@ class Runner:
             reply.update(after=[], kwafter={}, warnings=[])
         return reply
 
+    def op_script(self, msg):
+        replies = []
+        calls = msg.get("calls")
+        for call in calls[:100_000] if isinstance(calls, list) else []:
+            try:
+                if not isinstance(call, dict) or call.get("op") not in ("call", "iter"):
+                    raise wire.WireError("bad call in a script")
+                replies.append(self.op_call(call, iterate=call.get("op") == "iter"))
+            except Exception as err:
+                replies.append({"ok": False, "error": describe_error(err)})
+        return {"replies": replies}
+
     def serve(self) -> None:
         while True:
             header = self.inp.read(4)
@@ -320,6 +336,8 @@ class Runner:
                     reply = self.op_call(msg)
                 elif op == "iter":
                     reply = self.op_call(msg, iterate=True)
+                elif op == "script":
+                    reply = self.op_script(msg)
                 elif op == "bye":
                     return
                 else:

@@ -112,12 +112,15 @@ def _dtype_ok(dt: np.dtype) -> bool:
     return dt.kind in "biufc" and dt.fields is None and dt.subdtype is None and dt.itemsize <= 16
 
 
-def encode(value: Any, table: Table, extra: Any = None, *, views: Any = None) -> Any:
+def encode(
+    value: Any, table: Table, extra: Any = None, *, views: Any = None, same: Any = None
+) -> Any:
     """``value`` as JSON-able data.
 
     ``extra(value, table, encode_item)`` encodes what this module does not know
     (it returns a dict, or raises :class:`WireError`); ``views(array)`` gives the ids of
-    inputs an array shares memory with.
+    inputs an array shares memory with; ``same(value)`` true sends a list, dict,
+    array or generator the other side already holds unchanged as a ``ref``.
     """
     seen: set[int] = set()
     count = [0]
@@ -144,7 +147,7 @@ def encode(value: Any, table: Table, extra: Any = None, *, views: Any = None) ->
             return {"t": "scalar", "dtype": a.dtype.str, "data": _b64(a)}
         if isinstance(v, list | dict | np.ndarray | np.random.Generator):
             w = table.wid(v)
-            if id(v) in seen:
+            if id(v) in seen or (same is not None and same(v)):
                 return {"t": "ref", "id": w}
             seen.add(id(v))
             if isinstance(v, list):
