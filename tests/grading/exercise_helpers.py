@@ -174,6 +174,12 @@ CHAPTERS = [
             "clip_grad_norm_",
         ),
     ),
+    Chapter(
+        "ch08",
+        "08_regularization.ipynb",
+        ("l2_regularize", "dropout", "train_with_early_stopping", "adam_decay_step"),
+        answers={"dropout": ("dropout_forward", "dropout_backward")},
+    ),
 ]
 
 
