@@ -177,7 +177,13 @@ CHAPTERS = [
     Chapter(
         "ch08",
         "08_regularization.ipynb",
-        ("l2_regularize", "dropout", "train_with_early_stopping", "adam_decay_step"),
+        (
+            "l2_regularize",
+            "l1_proximal_step",
+            "adam_decay_step",
+            "dropout",
+            "train_with_early_stopping",
+        ),
         answers={"dropout": ("dropout_forward", "dropout_backward")},
     ),
 ]

@@ -618,6 +618,28 @@ def _l2(l2_regularize):
     return out
 
 
+def _l1(l1_proximal_step):
+    out = []
+    for k, (shape, lr, lam, dtype) in enumerate(
+        [
+            ((3, 4), 0.2, 0.5, np.float64),
+            ((6,), 1.0, 0.1, np.float64),
+            ((1, 1), 0.05, 3.0, np.float64),
+            ((5, 2), 0.5, 0.3, F32),
+            ((4,), 0.1, 0.0, np.float64),
+        ]
+    ):
+        t = lr * lam
+        z = normal(k, shape) * t * 2 + np.where(normal(k + 1, shape) > 0, 1.0, -1.0) * t * 0.5
+        z.flat[0] = 0.0
+        dw = normal(k + 2, shape, 1.5)
+        w = z + lr * dw
+        seen = pure(l1_proximal_step, w.astype(dtype), dw.astype(dtype), lr, lam)
+        seen["exact zeros"] = np.asarray(seen["out"], dtype=float) == 0
+        out.append(seen)
+    return out
+
+
 def _dropout(dropout_forward, dropout_backward):
     out = []
     for k, (shape, p, dtype) in enumerate(
@@ -784,6 +806,7 @@ BATTERIES: dict[str, Battery] = {
     "clip_by_value": Battery(_clip_value),
     "clip_grad_norm_": Battery(_clip_norm, {"rtol": 1e-5}),
     "l2_regularize": Battery(_l2, {"rtol": 1e-5}),
+    "l1_proximal_step": Battery(_l1),
     "dropout": Battery(_dropout),
     "train_with_early_stopping": Battery(_early_training),
     "adam_decay_step": Battery(_adam_decay, {"rtol": 1e-4, "atol": 1e-6}),

@@ -51,6 +51,32 @@ def l2_as_list(loss, params, grads, lam):
     return [loss, {k: g for k, g in grads.items()}]  # forgets the penalty; a list, not a tuple
 
 
+# ---------------------------------------------------------------- l1_proximal_step
+
+
+def l1_with(**kw):
+    """The check's reference with one wrong variant planted."""
+    return lambda w, dw, lr, lam: ch08.l1_reference(w, dw, lr, lam, **kw)
+
+
+def l1_where(w, dw, lr, lam):
+    """Other correct answer: the three cases written out."""
+    z = w - lr * dw
+    t = lr * lam
+    return np.where(z > t, z - t, np.where(z < -t, z + t, 0.0)).astype(w.dtype)
+
+
+def l1_clip(w, dw, lr, lam):
+    """Other correct answer: z minus its clipped part."""
+    z = w - lr * dw
+    return z - np.clip(z, -lr * lam, lr * lam)
+
+
+def l1_nearly_zero(w, dw, lr, lam):
+    z = w - lr * dw
+    return np.sign(z) * np.maximum(np.abs(z) - lr * lam, 1e-12)
+
+
 # ---------------------------------------------------------------- dropout
 
 
@@ -213,6 +239,8 @@ def adam_in_place(w, g, m, v, t, lr, weight_decay, decoupled, betas=(0.9, 0.999)
     "exercise_id, answer",
     [
         ("l2_regularize", l2_comprehension),
+        ("l1_proximal_step", l1_where),
+        ("l1_proximal_step", l1_clip),
         ("dropout", (dropout_forward_binomial, dropout_backward)),
         ("dropout", (dropout_forward_keep_below, lambda dout, mask: np.multiply(mask, dout))),
         ("train_with_early_stopping", stopping_counter),
@@ -220,6 +248,8 @@ def adam_in_place(w, g, m, v, t, lr, weight_decay, decoupled, betas=(0.9, 0.999)
     ],
     ids=[
         "l2-comprehension",
+        "l1-where",
+        "l1-clip",
         "dropout-binomial",
         "dropout-keep-below",
         "stop-counter",
@@ -244,6 +274,13 @@ WRONG = [
     ("l2_regularize", l2_with(factor=0.0), "the penalty also changes the gradient"),
     ("l2_regularize", l2_with(in_place=True), "changed its input `grads` in place"),
     ("l2_regularize", l2_as_list, "the penalty is missing from the loss"),
+    # l1_proximal_step
+    ("l1_proximal_step", l1_with(kind="subgradient"), "a plain subgradient step"),
+    ("l1_proximal_step", l1_with(threshold="lam"), "the threshold is lr * lam"),
+    ("l1_proximal_step", l1_with(kind="hard"), "set the small weights to 0 but left the others"),
+    ("l1_proximal_step", l1_with(shrink_first=True), "shrank the weights before the gradient step"),
+    ("l1_proximal_step", l1_with(grad_step=False), "the data's gradient step is missing"),
+    ("l1_proximal_step", l1_nearly_zero, "should be exactly 0"),
     # dropout
     ("dropout", (dropout_with(scale="none"), dropout_backward), "the mask holds 0 and 1"),
     (

@@ -5,12 +5,14 @@ exercise id                     the learner writes                              
 ==============================  ===========================================================  ======
 ``l2_regularize``               ``l2_regularize(loss, params, grads, lam)                        2
                                 -> (total_loss, new_grads)``: penalty on the ``W`` arrays
+``l1_proximal_step``            ``l1_proximal_step(w, dw, lr, lam) -> w_new``: a gradient        2
+                                step, then soft thresholding by ``lr * lam``
+``adam_decay_step``             ``adam_decay_step(w, g, m, v, t, lr, weight_decay,               3
+                                decoupled, betas, eps) -> (w, m, v)``: Adam + L2 or AdamW
 ``dropout``                     ``dropout_forward(h, p, rng, train=True) -> (out, mask)``        3
                                 and ``dropout_backward(dout, mask) -> dh``
 ``train_with_early_stopping``   ``train_with_early_stopping(w, step, val_loss, max_epochs,       2
                                 patience) -> (best_epoch, best_w)``
-``adam_decay_step``             ``adam_decay_step(w, g, m, v, t, lr, weight_decay,               3
-                                decoupled, betas, eps) -> (w, m, v)``: Adam + L2 or AdamW
 ==============================  ===========================================================  ======
 
 ``params`` and ``grads`` of ``l2_regularize`` are dicts of arrays whose names
@@ -21,7 +23,9 @@ from the given generator is accepted (the check tests the rate of dropped
 units, that each unit of each example is drawn, and that the mask depends on
 the generator). Early stopping is checked with a ``step`` that changes the
 weights in place and a ``val_loss`` that is a pure function of the weights.
-The Adam step follows ``nnlib.optim.Adam`` / ``AdamW`` (and torch).
+The L1 step is checked on weights whose step lands on both sides of the
+threshold ``lr * lam`` and on 0, and must give exact zeros. The Adam step
+follows ``nnlib.optim.Adam`` / ``AdamW`` (and torch).
 """
 
 from __future__ import annotations
@@ -38,17 +42,19 @@ from ..registry import Exercise
 
 __all__ = [
     "check_l2_regularize",
+    "check_l1_proximal_step",
+    "check_adam_decay_step",
     "check_dropout",
     "check_train_with_early_stopping",
-    "check_adam_decay_step",
 ]
 
 L2_REGULARIZE = Exercise("ch08", "l2_regularize", "L2 penalty in the loss and the gradient", 2)
+L1_PROXIMAL_STEP = Exercise("ch08", "l1_proximal_step", "L1 proximal step (soft thresholding)", 2)
+ADAM_DECAY_STEP = Exercise("ch08", "adam_decay_step", "Adam + L2 and AdamW, one step", 3)
 DROPOUT = Exercise("ch08", "dropout", "Inverted dropout, forward and backward", 3)
 TRAIN_WITH_EARLY_STOPPING = Exercise(
     "ch08", "train_with_early_stopping", "Early stopping that restores the best weights", 2
 )
-ADAM_DECAY_STEP = Exercise("ch08", "adam_decay_step", "Adam + L2 and AdamW, one step", 3)
 
 
 def _is_weight(name: str) -> bool:
@@ -179,6 +185,103 @@ def check_l2_regularize(l2_regularize: Any) -> None:
                     name=f"new_grads[{name!r}]",
                     mistakes=_l2_mistakes(name),
                 )
+
+
+# ---------------------------------------------------------------- l1_proximal_step
+
+
+def l1_reference(
+    w: np.ndarray,
+    dw: np.ndarray,
+    lr: float,
+    lam: float,
+    *,
+    kind: str = "soft",
+    threshold: str = "lr * lam",
+    grad_step: bool = True,
+    shrink_first: bool = False,
+) -> np.ndarray:
+    """``sign(z) * max(|z| - lr * lam, 0)`` with ``z = w - lr * dw``; keywords: wrong variants."""
+    if kind == "subgradient":
+        return w - lr * (dw + lam * np.sign(w))
+    t = lr * lam if threshold == "lr * lam" else lam
+
+    def soft(z: np.ndarray) -> np.ndarray:
+        return np.sign(z) * np.maximum(np.abs(z) - t, 0)
+
+    if shrink_first:
+        return soft(w) - lr * dw
+    z = w - lr * dw if grad_step else w
+    if kind == "hard":
+        return np.where(np.abs(z) <= t, 0, z)
+    return soft(z)
+
+
+_L1_VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    (
+        "a plain subgradient step, w - lr * (dw + lam * sign(w)), steps over 0 instead of "
+        "landing on it: shrink z = w - lr * dw towards 0 and stop at 0",
+        {"kind": "subgradient"},
+    ),
+    (
+        "the threshold is lr * lam, the size of the penalty's step, not lam",
+        {"threshold": "lam"},
+    ),
+    (
+        "set the small weights to 0 but left the others as they were: every weight that "
+        "survives moves lr * lam towards 0 too, sign(z) * (|z| - lr * lam)",
+        {"kind": "hard"},
+    ),
+    (
+        "shrank the weights before the gradient step: take the step first, z = w - lr * dw, "
+        "then shrink z",
+        {"shrink_first": True},
+    ),
+    (
+        "the data's gradient step is missing: z = w - lr * dw comes first",
+        {"grad_step": False},
+    ),
+]
+
+_L1_MISTAKES = [
+    Mistake(msg, impl=lambda *a, kw=kw: l1_reference(*a, **kw)) for msg, kw in _L1_VARIANTS
+]
+
+
+def _near_threshold(seed: int, shape: tuple, lr: float, lam: float, dtype: type) -> tuple:
+    """w and dw whose step z = w - lr * dw lands on both sides of +-lr * lam, and on 0."""
+    rng = np.random.default_rng(8050 + seed)
+    t = lr * lam
+    dw = rng.normal(size=shape)
+    z = rng.choice([-1.0, 1.0], size=shape) * t * rng.choice([0.3, 0.9, 1.1, 3.0, 20.0], size=shape)
+    z.flat[0] = 0.0
+    w = z + lr * dw
+    return w.astype(dtype), dw.astype(dtype)
+
+
+def check_l1_proximal_step(l1_proximal_step: Any) -> None:
+    """``l1_proximal_step(w, dw, lr, lam)``: gradient step, then soft thresholding."""
+    cases = [  # (seed, shape, lr, lam, dtype)
+        (0, (4, 5), 0.1, 0.5, np.float64),
+        (1, (7,), 0.5, 0.2, np.float64),
+        (2, (3, 3), 1.0, 0.05, np.float64),
+        (3, (1, 1), 0.2, 1.0, np.float64),
+        (4, (6, 4), 0.05, 2.0, np.float32),
+        (5, (5,), 0.3, 0.0, np.float64),
+    ]
+    with Check(L1_PROXIMAL_STEP, l1_proximal_step) as c:
+        for seed, shape, lr, lam, dtype in cases:
+            w, dw = _near_threshold(seed, shape, lr, lam, dtype)
+            got = c.call(w, dw, lr, lam, note=f"seed {seed}")
+            expected = l1_reference(w, dw, lr, lam).astype(dtype)
+            c.compare(got, expected, name="w_new", mistakes=_L1_MISTAKES)
+            zeros = expected == 0
+            c.require(
+                np.all(np.asarray(got)[zeros] == 0),
+                "the weights whose step lands within lr * lam of 0 should be exactly 0",
+                likely="np.maximum(np.abs(z) - lr * lam, 0) gives an exact 0 there",
+                kind="not_zero",
+            )
 
 
 # ---------------------------------------------------------------- dropout
@@ -315,7 +418,7 @@ def check_dropout(dropout_forward: Any, dropout_backward: Any) -> None:
         for seed, shape, p in [(5, (6, 4), 0.5), (6, (3, 9), 0.25)]:
             h = np.random.default_rng(8100 + seed).normal(size=shape) + 2.0
             rng = np.random.default_rng(seed)
-            note = f"seed {seed}, train=False"
+            note = f"seed {seed}"
             got = c.call(h, p, rng, False, fn=forward, note=note, allow_alias=True)
             out, mask = _forward_pair(c, got, h)
             c.compare(
