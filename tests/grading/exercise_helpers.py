@@ -174,6 +174,18 @@ CHAPTERS = [
             "clip_grad_norm_",
         ),
     ),
+    Chapter(
+        "ch08",
+        "08_regularization.ipynb",
+        (
+            "l2_regularize",
+            "l1_proximal_step",
+            "adam_decay_step",
+            "dropout",
+            "train_with_early_stopping",
+        ),
+        answers={"dropout": ("dropout_forward", "dropout_backward")},
+    ),
 ]
 
 

@@ -587,6 +587,153 @@ def _clip_norm(clip_grad_norm_):
     return out
 
 
+# ---------------------------------------------------------------- chapter 8
+
+
+def _l2(l2_regularize):
+    out = []
+    for k, (sizes, lam, loss, dtype) in enumerate(
+        [
+            ([2, 3, 1], 0.2, 0.4, np.float64),
+            ([1, 1], 3.0, 0.0, np.float64),
+            ([4, 2, 2, 3], 0.05, 1.7, F32),
+            ([3, 5], 0.0, 2.5, np.float64),
+        ]
+    ):
+        params, grads = {}, {}
+        for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+            params[f"W{i}"], grads[f"W{i}"] = (
+                normal(k + i, (a, b), 2, dtype),
+                normal(k + 7, (a, b), 1, dtype),
+            )
+            params[f"b{i}"], grads[f"b{i}"] = (
+                normal(k + 3 * i, b, 3, dtype),
+                normal(k + 9, b, 1, dtype),
+            )
+        seen = pure(l2_regularize, loss, params, grads, lam)
+        seen.pop("no alias")  # the bias gradients may be returned as they are
+        total, new = seen["out"]
+        seen["out"] = {"loss": np.asarray(total, dtype=float), "grads": new}
+        out.append(seen)
+    return out
+
+
+def _l1(l1_proximal_step):
+    out = []
+    for k, (shape, lr, lam, dtype) in enumerate(
+        [
+            ((3, 4), 0.2, 0.5, np.float64),
+            ((6,), 1.0, 0.1, np.float64),
+            ((1, 1), 0.05, 3.0, np.float64),
+            ((5, 2), 0.5, 0.3, F32),
+            ((4,), 0.1, 0.0, np.float64),
+        ]
+    ):
+        t = lr * lam
+        z = normal(k, shape) * t * 2 + np.where(normal(k + 1, shape) > 0, 1.0, -1.0) * t * 0.5
+        z.flat[0] = 0.0
+        dw = normal(k + 2, shape, 1.5)
+        w = z + lr * dw
+        seen = pure(l1_proximal_step, w.astype(dtype), dw.astype(dtype), lr, lam)
+        seen["exact zeros"] = np.asarray(seen["out"], dtype=float) == 0
+        out.append(seen)
+    return out
+
+
+def _dropout(dropout_forward, dropout_backward):
+    out = []
+    for k, (shape, p, dtype) in enumerate(
+        [((500, 40), 0.25, np.float64), ((200, 100), 0.6, F32), ((1, 3), 0.0, np.float64)]
+    ):
+        h = normal(k, shape, 1, dtype) + 3.0
+        h_before = h.copy()
+        res, mask = dropout_forward(h, p, np.random.default_rng(SEED + k))
+        mask = np.asarray(mask, dtype=float)
+        again = np.asarray(dropout_forward(h, p, np.random.default_rng(SEED + k))[1], dtype=float)
+        other = np.asarray(
+            dropout_forward(h, p, np.random.default_rng(SEED + k + 1))[1], dtype=float
+        )
+        dout = normal(k + 5, shape, 1, dtype)
+        dout_before = dout.copy()
+        dh = dropout_backward(dout, mask.astype(dtype))
+        ev, ev_mask = dropout_forward(h, p, np.random.default_rng(0), train=False)
+        out.append(
+            {
+                "out is h * mask": res.dtype == dtype and bool(np.allclose(res, h * mask)),
+                "mask values": sorted(set(np.round(mask, 9).ravel().tolist())),
+                "dropped share": bool(
+                    abs(np.mean(mask == 0) - p) < 4 * np.sqrt(p * (1 - p) / h.size) + 0.005
+                ),
+                "rows differ": h.shape[0] == 1 or not all(np.array_equal(mask[0], r) for r in mask),
+                "same seed, same mask": np.array_equal(mask, again),
+                "other seed, other mask": p == 0 or not np.array_equal(mask, other),
+                "dh": dh,
+                "eval": (np.asarray(ev, dtype=float), np.asarray(ev_mask, dtype=float)),
+                "inputs unchanged": np.array_equal(h, h_before)
+                and np.array_equal(dout, dout_before),
+            }
+        )
+    return out
+
+
+def _early_training(train_with_early_stopping):
+    out = []
+    for k, (script, max_epochs, patience, shape, dtype) in enumerate(
+        [
+            ([0.5, 0.4, 0.45, 0.4, 0.41, 0.3, 0.2], 7, 3, (2, 2), np.float64),
+            ([0.9], 1, 1, (3,), np.float64),
+            ([1.0, 2.0, 3.0, 0.1, 0.0], 5, 2, (1,), F32),
+            ([0.7, 0.6, 0.5, 0.4, 0.3], 5, 1, (4,), np.float64),
+            ([0.3, 0.3, 0.3, 0.2, 0.1, 0.05], 6, 3, (2, 3), np.float64),
+            ([0.6, 0.5, 0.7, 0.55, 0.52, 0.8, 0.9, 0.95], 8, 4, (5,), np.float64),
+        ]
+    ):
+        w = normal(k, shape, 1, dtype)
+        drift = normal(k + 50, w.size, 0.1)
+        drift[0] = 1.0
+        start = float(w.flat[0])
+        calls = [0]
+
+        def step(w, drift=drift, calls=calls):
+            calls[0] += 1
+            w += drift.reshape(w.shape).astype(w.dtype)
+
+        def val_loss(w, start=start, script=script):
+            n = int(round(float(np.asarray(w).flat[0]) - start))
+            return 10.0 if n <= 0 else script[min(n, len(script)) - 1]
+
+        best_epoch, best_w = train_with_early_stopping(w, step, val_loss, max_epochs, patience)
+        out.append(
+            {
+                "best_epoch": best_epoch,
+                "best_w": np.array(best_w, copy=True),
+                "steps": calls[0],
+                "not w": not np.shares_memory(best_w, w),
+            }
+        )
+    return out
+
+
+def _adam_decay(adam_decay_step):
+    out = []
+    for k, (shape, t, lr, wd, betas, eps, dtype) in enumerate(
+        [
+            ((2, 3), 1, 0.1, 0.3, (0.9, 0.999), 1e-8, np.float64),
+            ((4,), 7, 0.5, 2.0, (0.6, 0.8), 1e-2, np.float64),
+            ((1,), 3, 0.02, 0.0, (0.9, 0.99), 1e-8, np.float64),
+            ((3, 3), 20, 0.05, 0.1, (0.95, 0.9999), 1e-6, F32),
+        ]
+    ):
+        w, g = normal(k, shape, 2, dtype), normal(k + 1, shape, 1, dtype)
+        m = normal(k + 2, shape, 0.2, dtype)
+        v = (0.3 * _rng(k + 3).random(shape)).astype(dtype)
+        for decoupled in (False, True):
+            seen = pure(adam_decay_step, w, g, m, v, t, lr, wd, decoupled, betas, eps)
+            seen["out"] = list(seen["out"]) if isinstance(seen["out"], tuple) else seen["out"]
+            out.append(seen)
+    return out
+
+
 BATTERIES: dict[str, Battery] = {
     "dense_forward": Battery(_dense),
     "sigmoid_neuron": Battery(_neuron),
@@ -658,4 +805,9 @@ BATTERIES: dict[str, Battery] = {
     "train_with_guard": Battery(_guard, check_dtype=False),
     "clip_by_value": Battery(_clip_value),
     "clip_grad_norm_": Battery(_clip_norm, {"rtol": 1e-5}),
+    "l2_regularize": Battery(_l2, {"rtol": 1e-5}),
+    "l1_proximal_step": Battery(_l1),
+    "dropout": Battery(_dropout),
+    "train_with_early_stopping": Battery(_early_training),
+    "adam_decay_step": Battery(_adam_decay, {"rtol": 1e-4, "atol": 1e-6}),
 }
