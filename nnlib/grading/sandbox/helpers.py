@@ -102,7 +102,48 @@ class CubeSum(Helper):
 
 
 #: What the wire may name: classes and functions of this module.
+
+
+class EpochStep(Helper):
+    """``step(w)``: one epoch of "training", in place: ``w.flat[0]`` counts the epochs."""
+
+    synced = ("calls",)
+
+    def __init__(self, drift: np.ndarray) -> None:
+        self.drift = drift
+        self.calls = 0
+
+    def __call__(self, w: np.ndarray) -> None:
+        self.calls += 1
+        w += self.drift.reshape(w.shape).astype(w.dtype)
+
+
+class ScriptedValLoss(Helper):
+    """``val_loss(w)``: a pure function of the weights, through the epoch counter in w.flat[0]."""
+
+    def __init__(self, w0: np.ndarray, script: list) -> None:
+        self.start = float(np.asarray(w0).flat[0])
+        self.script = list(script)
+
+    def __call__(self, w: np.ndarray) -> float:
+        k = int(round(float(np.asarray(w).flat[0]) - self.start))  # steps taken
+        if k <= 0:
+            return 10.0  # the untrained weights
+        return self.script[min(k, len(self.script)) - 1]
+
+
+#: Every helper by name: what the grader may send into the sandbox.
 NAMES = {
     c.__name__: c
-    for c in (relu, ScriptedLosses, ShapeChecked, Quadratic, SinTimesX, LogSumExp, CubeSum)
+    for c in (
+        relu,
+        ScriptedLosses,
+        ShapeChecked,
+        Quadratic,
+        SinTimesX,
+        LogSumExp,
+        CubeSum,
+        EpochStep,
+        ScriptedValLoss,
+    )
 }
