@@ -40,6 +40,7 @@ from ..checks import Check
 from ..diagnose import Mistake, close, describe
 from ..registry import Exercise
 from ..sandbox.helpers import EpochStep, ScriptedValLoss
+from .ch03 import early_stopping_reference
 
 __all__ = [
     "check_l2_regularize",
@@ -496,18 +497,13 @@ def stopping_reference(
     """
     if measure_first:
         losses = [10.0, *losses[:-1]]
-    best, best_epoch, waited = math.inf, 0, 0
-    stop = len(losses) - 1
-    for epoch, v in enumerate(losses):
-        if against_previous:
-            waited = 0 if epoch == 0 or v < losses[epoch - 1] else waited + 1
-        if v < best or (ties_improve and v == best):
-            best, best_epoch = v, epoch
-        since = waited if against_previous else epoch - best_epoch
-        if since > patience if late else since >= patience:
-            stop = epoch
-            break
-    return stop, best_epoch
+    return early_stopping_reference(
+        losses,
+        patience,
+        ties_improve=ties_improve,
+        late=late,
+        against_previous=against_previous,
+    )
 
 
 _STOPPING_VARIANTS: list[tuple[str, dict[str, Any]]] = [
