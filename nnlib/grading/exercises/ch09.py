@@ -310,7 +310,6 @@ def range_reference(
     stops: bool = True,
     against: str = "lowest",
     nan_stops: bool = True,
-    record_last: bool = True,
     tenth: float = 0.1,
     at: str = "lowest",
 ) -> tuple[list[float], list[float], list[float], float]:
@@ -336,9 +335,6 @@ def range_reference(
         if against == "previous":
             bad = k > 0 and loss > stop_factor * losses[-2] or not math.isfinite(loss)
         if stops and bad:
-            if not record_last:
-                lrs.pop()
-                losses.pop()
             break
         if loss < best_loss:
             best_loss, best_lr = loss, lr
