@@ -188,6 +188,17 @@ CHAPTERS = [
     ),
 ]
 
+# ---------------------------------------------------------------- chapter 9 (branch ex09)
+CHAPTERS.append(
+    Chapter(
+        "ch09",
+        "09_learning_rate.ipynb",
+        ("quadratic_limit", "warmup_cosine_lr", "lr_range_test", "scaled_lrs"),
+        answers={"quadratic_limit": ("max_stable_lr", "gd_on_quadratic")},
+    )
+)
+# ---------------------------------------------------------------- end of chapter 9
+
 
 # Import the check modules now, at collection: importing one declares its exercises,
 # and conftest's ``clean_registry`` forgets whatever a test itself declares.

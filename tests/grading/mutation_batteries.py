@@ -811,3 +811,111 @@ BATTERIES: dict[str, Battery] = {
     "train_with_early_stopping": Battery(_early_training),
     "adam_decay_step": Battery(_adam_decay, {"rtol": 1e-4, "atol": 1e-6}),
 }
+
+
+# ---------------------------------------------------------------- chapter 9 (branch ex09)
+
+
+def _spd9(k: int, curvatures: list, dtype: Any = np.float64) -> np.ndarray:
+    q, _ = np.linalg.qr(normal(900 + k, (len(curvatures), len(curvatures))))
+    a = q @ np.diag(curvatures) @ q.T
+    return ((a + a.T) / 2).astype(dtype)
+
+
+def _quadratic(max_stable_lr, gd_on_quadratic):
+    out = []
+    for k, (curv, dtype) in enumerate(
+        [
+            ([0.3, 5.0, 1.0], np.float64),
+            ([2.5], np.float64),
+            ([1.0, 1.0], np.float64),
+            ([0.2, 0.7, 3.0, 9.0], F32),
+            ([4.0, 0.05, 0.05], np.float64),
+        ]
+    ):
+        out.append(np.asarray(max_stable_lr(_spd9(k, curv, dtype)), dtype=float))
+    for k, (curv, factor, steps, dtype) in enumerate(
+        [
+            ([0.4, 2.0, 3.0], 0.8, 10, np.float64),
+            ([1.5], 1.2, 6, np.float64),
+            ([0.1, 6.0], 0.4, 0, np.float64),
+            ([0.5, 1.0, 2.0, 4.0], 0.6, 5, F32),
+            ([2.0, 0.3], 1.02, 25, np.float64),
+        ]
+    ):
+        A = _spd9(10 + k, curv, dtype)  # noqa: N806
+        c = normal(20 + k, len(curv), 1, dtype)
+        w0 = normal(30 + k, len(curv), 2, dtype)
+        seen = pure(gd_on_quadratic, A, c, w0, factor * 2 / max(curv), steps)
+        w, losses = seen["out"]
+        seen["out"] = {"w": w, "losses": np.asarray(losses).astype(dtype)}
+        out.append(seen)
+    return out
+
+
+def _warmup_cosine(warmup_cosine_lr):
+    out = []
+    for lr, total, warm, f0 in [
+        (0.4, 16, 5, 0.2),
+        (0.02, 9, 0, 0.7),
+        (1.5, 30, 12, 0.0),
+        (0.1, 3, 2, 1.0),
+        (3.0, 7, 1, 0.5),
+    ]:
+        out.append(np.array([warmup_cosine_lr(t, lr, total, warm, f0) for t in range(total + 1)]))
+    return out
+
+
+def _range_test(lr_range_test):
+    nan, inf = math.nan, math.inf
+    out = []
+    for script, start, end, n, factor in [
+        ([5.0, 4.0, 2.0, 1.0, 1.0, 3.0, 4.5, 30.0, 31.0], 1e-3, 3.0, 9, 4.0),
+        ([1.0, 0.5, nan, 0.2, 0.1], 1e-4, 1e-1, 5, 3.0),
+        ([2.0, 1.0, 0.8, 0.9, 0.7], 0.01, 1.0, 5, 2.0),
+        ([0.5, 1.2, 0.3, inf, 0.1, 0.05], 1e-5, 1.0, 6, 5.0),
+        ([3.0, 2.9, 2.5, 6.0, 8.0, 1.0, 0.5, 0.4, 50.0, 60.0], 1e-6, 10.0, 10, 3.0),
+        ([4.0, 3.0, 3.5, 3.2, 11.0, 0.1, 0.05, 0.01], 0.05, 0.5, 8, 3.5),
+        ([1.0, 0.9], 0.1, 1.0, 2, 4.0),
+        ([9.0, 1.0, 8.0, 2.0, 7.0, 30.0, 40.0], 2.0, 8.0, 7, 10.0),
+    ]:
+        rates: list = []
+
+        def step(lr, rates=rates, script=script):
+            rates.append(float(lr))
+            return script[min(len(rates), len(script)) - 1]
+
+        lrs, losses, suggested = lr_range_test(step, start, end, n, factor)
+        out.append(
+            {
+                "rates": np.array(rates),
+                "lrs": np.asarray(lrs, dtype=float),
+                "losses": np.asarray(losses, dtype=float),
+                "suggested": float(suggested),
+            }
+        )
+    return out
+
+
+def _scaled(scaled_lrs):
+    out = []
+    for base_lr, b0, sizes, rule, max_lr in [
+        (0.2, 64, [32, 64, 96, 128, 512], "linear", 0.45),
+        (0.2, 64, [32, 64, 96, 128, 512], "sqrt", 0.3),
+        (0.01, 10, [1, 7, 10, 1000], "sqrt", 5.0),
+        (0.5, 1, [1, 2, 3], "linear", 1.2),
+        (0.1, 48, np.array([12, 48, 100]), "linear", 0.15),
+    ]:
+        out.append(pure(scaled_lrs, base_lr, b0, sizes, rule, max_lr))
+    return out
+
+
+BATTERIES.update(
+    {
+        "quadratic_limit": Battery(_quadratic),
+        "warmup_cosine_lr": Battery(_warmup_cosine),
+        "lr_range_test": Battery(_range_test),
+        "scaled_lrs": Battery(_scaled),
+    }
+)
+# ---------------------------------------------------------------- end of chapter 9

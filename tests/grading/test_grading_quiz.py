@@ -106,7 +106,7 @@ def test_validation_catches_authoring_mistakes():
 
 def test_every_chapter_has_at_least_three_questions_of_four_options():
     bank = plain_bank()
-    for ch in [f"ch0{i}" for i in range(1, 9)]:
+    for ch in [f"ch{i:02d}" for i in range(1, 10)]:
         own = [q for q in bank[ch]["questions"] if "source" not in q]
         assert len(own) >= 3, ch
         for q in bank[ch]["questions"]:

@@ -1,6 +1,6 @@
 """Mutation testing: no wrong version of a solution that behaves differently passes its check.
 
-For every exercise of chapters 1-8 the solution's mutants (``mutation.py``)
+For every exercise of chapters 1-9 the solution's mutants (``mutation.py``)
 are compared with the solution on the exercise's battery
 (``mutation_batteries.py``) and run through the check. The bar: no
 non-equivalent mutant passes (``survived`` is 0 everywhere), with at least 15

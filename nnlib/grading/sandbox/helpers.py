@@ -132,6 +132,24 @@ class ScriptedValLoss(Helper):
         return self.script[min(k, len(self.script)) - 1]
 
 
+class RateStep(Helper):
+    """``step(lr)``: one mini-batch step at rate ``lr``; returns the next loss of a script.
+
+    Records every rate it is given in ``rates`` (one entry per call); after the
+    script's last loss it keeps returning that value.
+    """
+
+    synced = ("rates",)
+
+    def __init__(self, losses: list) -> None:
+        self.losses = list(losses)
+        self.rates: list = []
+
+    def __call__(self, lr: float) -> float:
+        self.rates.append(float(lr))
+        return self.losses[min(len(self.rates), len(self.losses)) - 1]
+
+
 #: Every helper by name: what the grader may send into the sandbox.
 NAMES = {
     c.__name__: c
@@ -145,5 +163,6 @@ NAMES = {
         CubeSum,
         EpochStep,
         ScriptedValLoss,
+        RateStep,
     )
 }
