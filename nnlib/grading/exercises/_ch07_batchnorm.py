@@ -1,4 +1,4 @@
-"""Checks of chapter 7's cures: batch normalization forward and backward, a residual block.
+"""The checks of chapter 7's batch normalization, forward and backward.
 
 ``batchnorm_forward(x, gamma, beta, running_mean, running_var, train, momentum, eps)``
 returns ``(out, cache)``. In training mode it normalizes every column of ``x``
@@ -10,49 +10,23 @@ the learner's own: the backward check gets it from the learner's forward and
 hands it back, so it only has to be plain data (arrays and numbers in a
 tuple, list or dict).
 
-``batchnorm_backward(dout, cache)`` returns ``(dx, dgamma, dbeta)``;
-``residual_backward(dout, x, W, b)`` returns ``(dx, dW, db)`` of
-``out = x + tanh(x @ W + b)``. Every reference below is written out in float64
-and cast to the inputs' dtype; keywords of the references give the
-catalogued wrong variants.
+``batchnorm_backward(dout, cache)`` returns ``(dx, dgamma, dbeta)``. The
+references are written out in float64 and cast to the inputs' dtype (they
+agree with :class:`nnlib.BatchNorm1d`, which is tested against torch);
+keywords of the references give the catalogued wrong variants.
 """
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import numpy as np
 
 from ..checks import Check
 from ..diagnose import Mistake, close
-from ..registry import Exercise
+from ._ch07_common import BATCHNORM_BACKWARD, BATCHNORM_FORWARD, f64, param_name, unlike_expected
 
-__all__ = ["check_batchnorm_forward", "check_batchnorm_backward", "check_residual_backward"]
-
-BATCHNORM_FORWARD = Exercise(
-    "ch07", "batchnorm_forward", "Batch normalization forward (train and eval)", points=3
-)
-BATCHNORM_BACKWARD = Exercise(
-    "ch07", "batchnorm_backward", "Batch normalization backward from the cache", points=3
-)
-RESIDUAL_BACKWARD = Exercise(
-    "ch07", "residual_backward", "Backward pass of a residual block", points=2
-)
-
-
-def _param_name(fn: Any, index: int) -> str:
-    """The name of ``fn``'s parameter number ``index`` (0-based), as ``Check.call`` names it."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    p = params[index] if index < len(params) else None
-    return f"argument {index + 1}" if p is None or p.kind is p.VAR_POSITIONAL else p.name
-
-
-def _f64(a: Any) -> np.ndarray:
-    return np.asarray(a, dtype=np.float64)
+__all__ = ["check_batchnorm_forward", "check_batchnorm_backward"]
 
 
 # ---------------------------------------------------------------- batchnorm_forward
@@ -79,9 +53,9 @@ def bn_forward_reference(
     eval_sqrt: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(out, new running_mean, new running_var)``; keywords give wrong variants."""
-    x64, N = _f64(x), np.shape(x)[0]
+    x64, N = f64(x), np.shape(x)[0]
     eps = eps if use_eps else 0.0
-    rm, rv = _f64(running_mean), _f64(running_var)
+    rm, rv = f64(running_mean), f64(running_var)
     if train:
         mu = x64.mean(axis=axis, keepdims=True)
         var = x64.var(axis=axis, ddof=ddof, keepdims=True)
@@ -94,8 +68,8 @@ def bn_forward_reference(
         root = np.sqrt(var + eps) if eval_sqrt else var + eps
     xhat = (x64 - mu) / root
     out = {
-        "gamma, beta": lambda: _f64(gamma) * xhat + _f64(beta),
-        "swapped": lambda: _f64(beta) * xhat + _f64(gamma),
+        "gamma, beta": lambda: f64(gamma) * xhat + f64(beta),
+        "swapped": lambda: f64(beta) * xhat + f64(gamma),
         "none": lambda: xhat,
     }[affine]()
     return (
@@ -106,25 +80,13 @@ def bn_forward_reference(
 
 
 def _nan_only_in_constant_columns(got: Any, x: np.ndarray) -> bool:
-    nan = np.isnan(_f64(got))
-    constant = np.ptp(_f64(x), axis=0) == 0  # (D,)
+    nan = np.isnan(f64(got))
+    constant = np.ptp(f64(x), axis=0) == 0  # (D,)
     return bool(nan.any()) and bool(np.all(constant[np.nonzero(nan)[1]]))
 
 
-def _unlike_expected(message: str, wrong: Any) -> Mistake:
-    """A mistake named only where it changes the result (never on a dtype or shape failure
-    of an answer whose values are right)."""
-
-    def when(got: Any, expected: Any, ctx: dict) -> bool:
-        with np.errstate(all="ignore"):
-            value = wrong(*ctx["args"])
-        return not close(value, expected) and close(got, value)
-
-    return Mistake(message, when)
-
-
 def _bn_variant(message: str, index: int, **variant: Any) -> Mistake:
-    return _unlike_expected(message, lambda *a: bn_forward_reference(*a, **variant)[index])
+    return unlike_expected(message, lambda *a: bn_forward_reference(*a, **variant)[index])
 
 
 _OUT_MISTAKES = [
@@ -260,7 +222,7 @@ def check_batchnorm_forward(batchnorm_forward: Any) -> None:
         (4, 8, 3, 1.0, 1e-5, np.float64, "tiny", "seed 4, column 0 has variance ~1e-6"),
         (5, 7, 5, 0.2, 1e-4, np.float64, "constant", "seed 5, the last column is constant"),
     ]
-    names = (_param_name(batchnorm_forward, 3), _param_name(batchnorm_forward, 4))
+    names = (param_name(batchnorm_forward, 3), param_name(batchnorm_forward, 4))
     with Check(BATCHNORM_FORWARD, batchnorm_forward) as c:
         for seed, n, d, momentum, eps, dtype, special, note in runs:
             x, gamma, beta, rm, rv = _batch(seed, n, d, dtype, special)
@@ -304,14 +266,14 @@ def bn_backward_reference(
     averaged: bool = True,
 ) -> np.ndarray:
     """``dx`` of training-mode batch norm (the compact form); keywords give wrong variants."""
-    x64, g, N = _f64(x), _f64(dout), np.shape(x)[0]
+    x64, g, N = f64(x), f64(dout), np.shape(x)[0]
     mu, var = x64.mean(axis=0), x64.var(axis=0)
     inv_std = 1.0 / np.sqrt(var + eps)  # (D,)
     xhat = (x64 - mu) * inv_std  # (N, D)
     k = N if averaged else 1
     centre = g.sum(axis=0) / k if mean_term else 0.0
     spread = (g * xhat).sum(axis=0) / (k if var_divisor == "N" else N - 1) if var_term else 0.0
-    scale = _f64(gamma) * inv_std if with_gamma else inv_std
+    scale = f64(gamma) * inv_std if with_gamma else inv_std
     return scale * (g - centre - xhat * spread)
 
 
@@ -324,7 +286,7 @@ def _bn_backward_mistakes(x: np.ndarray, gamma: np.ndarray, eps: float, dout: np
     def dx(message: str, **variant: Any) -> Mistake:
         return Mistake(message, near(bn_backward_reference(x, gamma, eps, dout, **variant)))
 
-    x64, g = _f64(x), _f64(dout)
+    x64, g = f64(x), f64(dout)
     xhat = (x64 - x64.mean(axis=0)) / np.sqrt(x64.var(axis=0) + eps)
     across = (
         "summed over the features (axis=1): gamma and beta have one entry per feature, so "
@@ -404,7 +366,7 @@ def check_batchnorm_backward(batchnorm_forward: Any, batchnorm_backward: Any) ->
         (4, 8, 3, 0.1, 1e-5, np.float64, "tiny"),
         (5, 4, 6, 0.2, 0.5, np.float64, ""),
     ]
-    names = (_param_name(batchnorm_forward, 3), _param_name(batchnorm_forward, 4))
+    names = (param_name(batchnorm_forward, 3), param_name(batchnorm_forward, 4))
     with Check(BATCHNORM_BACKWARD, batchnorm_backward) as c:
         for seed, n, d, momentum, eps, dtype, special in cases:
             x, gamma, beta, rm, rv = _batch(seed + 20, n, d, dtype, special)
@@ -423,118 +385,15 @@ def check_batchnorm_backward(batchnorm_forward: Any, batchnorm_backward: Any) ->
             )
             dout = np.random.default_rng(7600 + seed).normal(size=(n, d)).astype(dtype)
             got = c.call(dout, cache, note=f"{note}: the cache of that call",
-                         mutates=(_param_name(batchnorm_backward, 1),))  # fmt: skip
+                         mutates=(param_name(batchnorm_backward, 1),))  # fmt: skip
             grads = c.unpack(got, ("dx", "dgamma", "dbeta"))
-            x64 = _f64(x)
+            x64 = f64(x)
             xhat = (x64 - x64.mean(axis=0)) / np.sqrt(x64.var(axis=0) + eps)
             expected = {
                 "dx": bn_backward_reference(x, gamma, eps, dout),
-                "dgamma": (_f64(dout) * xhat).sum(axis=0),
-                "dbeta": _f64(dout).sum(axis=0),
+                "dgamma": (f64(dout) * xhat).sum(axis=0),
+                "dbeta": f64(dout).sum(axis=0),
             }
             mistakes = _bn_backward_mistakes(x, gamma, eps, dout)
             for name, value in zip(("dx", "dgamma", "dbeta"), grads, strict=True):
                 c.compare(value, expected[name].astype(dtype), name=name, mistakes=mistakes[name])
-
-
-# ---------------------------------------------------------------- residual_backward
-
-
-def residual_reference(
-    dout: np.ndarray,
-    x: np.ndarray,
-    W: np.ndarray,
-    b: np.ndarray,
-    *,
-    identity: bool = True,
-    branch: bool = True,
-    slope: str = "1-t**2",
-    back: str = "W.T",
-    reduce: Any = np.sum,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(dx, dW, db)`` of ``out = x + tanh(x @ W + b)``; keywords give wrong variants."""
-    g, x64, W64 = _f64(dout), _f64(x), _f64(W)
-    z = x64 @ W64 + _f64(b)  # (N, D)
-    t = np.tanh(z)
-    factor = {"1-t**2": 1 - t**2, "1-t": 1 - t, "1-z**2": 1 - z**2, "none": 1.0}[slope]
-    dz = g * factor  # (N, D)
-    dW = x64.T @ dz  # (D, D)
-    db = reduce(dz, axis=0)  # (D,)
-    through = dz @ (W64.T if back == "W.T" else W64)  # (N, D): the path through tanh
-    dx = (g if identity else 0.0) + (through if branch else 0.0)
-    dtype = np.asarray(x).dtype
-    return dx.astype(dtype), dW.astype(dtype), db.astype(dtype)
-
-
-def _res(message: str, index: int, **variant: Any) -> Mistake:
-    return _unlike_expected(message, lambda *a: residual_reference(*a, **variant)[index])
-
-
-_SLOPE = [
-    (
-        "tanh'(z) = 1 - tanh(z)**2: the tanh is squared",
-        {"slope": "1-t"},
-    ),
-    (
-        "applied 1 - t**2 to z itself: first t = tanh(z), then the slope 1 - t**2",
-        {"slope": "1-z**2"},
-    ),
-    (
-        "left out tanh's slope: dz = dout * (1 - tanh(z)**2) before the weights",
-        {"slope": "none"},
-    ),
-]
-_RESIDUAL_MISTAKES = {
-    "dx": [
-        _res(
-            "forgot the identity path: out = x + f(x), so dx = dout + (the gradient through f)",
-            0,
-            identity=False,
-        ),
-        _res(
-            "forgot the path through the branch: dx = dout + dz @ W.T, not dout alone",
-            0,
-            branch=False,
-        ),
-        _res(
-            "the gradient goes back through W's transpose: dz @ W.T, since z = x @ W + b",
-            0,
-            back="W",
-        ),
-        *(_res(m, 0, **v) for m, v in _SLOPE),
-    ],
-    "dW": [*(_res(m, 1, **v) for m, v in _SLOPE)],
-    "db": [
-        _res("every example adds to db: sum dz over the batch, not the mean", 2, reduce=np.mean),
-        Mistake(
-            "summed over the features (axis=1): db has one entry per feature, so it sums dz "
-            "over the batch, axis=0",
-            lambda got, exp, ctx: np.shape(got) == (ctx["N"],) != np.shape(exp),
-        ),
-        *(_res(m, 2, **v) for m, v in _SLOPE),
-    ],
-}
-
-
-def check_residual_backward(residual_backward: Any) -> None:
-    """``residual_backward(dout, x, W, b)`` -> ``(dx, dW, db)`` of ``x + tanh(x @ W + b)``."""
-    cases = [  # (seed, N, D, weight scale, dtype): N != D, so the axis matters
-        (0, 5, 3, 1.0, np.float64),
-        (1, 1, 4, 1.0, np.float64),
-        (2, 7, 1, 0.8, np.float64),
-        (3, 4, 6, 1.0, np.float32),
-        (4, 3, 5, 4.0, np.float64),  # saturated: tanh' ~ 0, dx ~ dout
-    ]
-    with Check(RESIDUAL_BACKWARD, residual_backward) as c:
-        for seed, n, d, scale, dtype in cases:
-            rng = np.random.default_rng(7700 + seed)
-            x = rng.normal(size=(n, d))
-            W = scale * rng.normal(size=(d, d)) / np.sqrt(d)
-            b = 0.3 * rng.normal(size=d)
-            dout = rng.normal(size=(n, d))
-            args = tuple(a.astype(dtype) for a in (dout, x, W, b))
-            got = c.call(*args, note=f"seed {seed}" + (", float32" if dtype == np.float32 else ""))
-            grads = c.unpack(got, ("dx", "dW", "db"))
-            expected = residual_reference(*args)
-            for name, value, ref in zip(("dx", "dW", "db"), grads, expected, strict=True):
-                c.compare(value, ref, name=name, mistakes=_RESIDUAL_MISTAKES[name])
