@@ -180,7 +180,6 @@ KNOWN_PRIVATE_IMPORTS = {
     ("nnlib.grading.checks", "nnlib.grading.feedback"),
     ("nnlib.grading.exercises.ch02", "nnlib.grading.feedback"),
     ("nnlib.grading.exercises.ch03", "nnlib.grading.feedback"),
-    ("nnlib.grading.exercises.ch07", "nnlib.grading.feedback"),
 }
 
 

@@ -168,11 +168,14 @@ CHAPTERS = [
         "07_vanishing_and_exploding_gradients.ipynb",
         (
             "chain_gradient",
-            "layer_grad_norms",
+            "grad_norm_profile",
             "train_with_guard",
-            "clip_by_value",
             "clip_grad_norm_",
+            "batchnorm_forward",
+            "batchnorm_backward",
+            "residual_backward",
         ),
+        answers={"batchnorm_backward": ("batchnorm_forward", "batchnorm_backward")},
     ),
     Chapter(
         "ch08",

@@ -493,100 +493,6 @@ def _optimizer(configs: list[dict]) -> Callable:
     return run
 
 
-# ---------------------------------------------------------------- chapter 7
-
-
-def _chain(chain_gradient):
-    cases = [
-        (normal(0, (3, 5), 2.0), normal(1, 5, 1.5)),
-        (normal(2, (1, 1)), np.array([-2.0])),
-        (normal(3, (6, 2), 1, F32), normal(4, 2, 1, F32)),
-        (np.array([[1000.0, -1000.0], [-30.0, 0.0]]), np.array([3.0, 0.5])),
-        (np.zeros((2, 3)), np.ones(3)),
-    ]
-    return [pure(chain_gradient, z, w) for z, w in cases]
-
-
-def _norms(layer_grad_norms):
-    out = []
-    for k, shapes in enumerate([[(1, 1)], [(3, 4), (4,), (4, 2)], [(2, 2, 3)], [(5, 1), (1, 6)]]):
-        grads = [normal(k + i, s, 10.0 ** (i - 1)) for i, s in enumerate(shapes)]
-        if k == 3:
-            grads = [g.astype(F32) for g in grads]
-        seen = pure(layer_grad_norms, grads)
-        o = seen["out"]
-        seen["out"] = (
-            np.array([float(np.asarray(v).ravel()[0]) for v in o])
-            if isinstance(o, list | tuple) and all(np.size(v) == 1 for v in o)
-            else o
-        )
-        out.append(seen)
-    return out
-
-
-def _guard(train_with_guard):
-    out = []
-    for script, n in [
-        ([1.0, 2.0, math.nan], 5),
-        ([0.5] * 10, 3),
-        ([math.inf], 1),
-        ([1.0, -math.inf, 3.0], 4),
-        ([1.0, 1e300, 1e308], 3),
-        ([2.0], 0),
-        ([np.float64(1.0), np.float32("inf")], 9),
-    ]:
-        calls = [0]
-
-        def step(script=script, calls=calls):
-            calls[0] += 1
-            return script[min(calls[0], len(script)) - 1]
-
-        got = train_with_guard(step, n)
-        out.append({"calls": calls[0], "losses": np.array([float(v) for v in got])})
-    return out
-
-
-def _clip_value(clip_by_value):
-    out = []
-    for k, (shapes, scale, c, dtype) in enumerate(
-        [
-            ([(3, 2), (2,)], 2.0, 0.5, np.float64),
-            ([(1,)], 3.0, 2, np.float64),
-            ([(2, 2, 2)], 1.0, 0.1, F32),
-            ([(4,)], 1e-3, 1.0, np.float64),
-        ]
-    ):
-        grads = [normal(k + i, s, scale, dtype) for i, s in enumerate(shapes)]
-        seen = pure(clip_by_value, grads, c)
-        seen["out"] = list(seen["out"]) if isinstance(seen["out"], tuple) else seen["out"]
-        out.append(seen)
-    return out
-
-
-def _clip_norm(clip_grad_norm_):
-    out = []
-    for k, (shapes, scale, m, dtype) in enumerate(
-        [
-            ([(3, 2), (2,)], 2.0, 0.5, np.float64),
-            ([(1,)], 3.0, 5, np.float64),
-            ([(2, 2, 2), (3,)], 1.0, 0.1, F32),
-            ([(4,)], 0.0, 1.0, np.float64),
-            ([(5, 5)], 1e-3, 1.0, np.float64),
-        ]
-    ):
-        grads = [normal(k + i, s, scale, dtype) for i, s in enumerate(shapes)]
-        held = list(grads)
-        total = clip_grad_norm_(grads, m)
-        out.append(
-            {
-                "grads": [g.copy() for g in held],
-                "total": total,
-                "same arrays": all(a is b for a, b in zip(grads, held, strict=False)),
-            }
-        )
-    return out
-
-
 # ---------------------------------------------------------------- chapter 8
 
 
@@ -800,17 +706,222 @@ BATTERIES: dict[str, Battery] = {
             ]
         )
     ),
-    "chain_gradient": Battery(_chain, {"atol": 1e-300}),
-    "layer_grad_norms": Battery(_norms, {"rtol": 1e-5, "atol": 0.0}, check_dtype=False),
-    "train_with_guard": Battery(_guard, check_dtype=False),
-    "clip_by_value": Battery(_clip_value),
-    "clip_grad_norm_": Battery(_clip_norm, {"rtol": 1e-5}),
     "l2_regularize": Battery(_l2, {"rtol": 1e-5}),
     "l1_proximal_step": Battery(_l1),
     "dropout": Battery(_dropout),
     "train_with_early_stopping": Battery(_early_training),
     "adam_decay_step": Battery(_adam_decay, {"rtol": 1e-4, "atol": 1e-6}),
 }
+
+
+# ================================================================ chapter 7 (branch ex07)
+# Vanishing and exploding gradients and their cures: appended as one section, so that
+# merges with other chapters' batteries stay clean.
+
+
+def _chain(chain_gradient):
+    cases = [
+        (normal(0, (3, 5), 2.0), normal(1, 5, 1.5)),
+        (normal(2, (1, 1)), np.array([-2.0])),
+        (normal(3, (6, 2), 1, F32), normal(4, 2, 1, F32)),
+        (np.array([[1000.0, -1000.0], [-30.0, 0.0]]), np.array([3.0, 0.5])),
+        (np.zeros((2, 3)), np.ones(3)),
+    ]
+    return [pure(chain_gradient, z, w) for z, w in cases]
+
+
+def _mlp(k: int, n: int, widths: list, scale: float, dtype: Any = np.float64) -> tuple:
+    x = normal(k, (n, widths[0]), 1, dtype)
+    Ws = [
+        normal(k + 1 + i, (a, b), scale / math.sqrt(a), dtype)
+        for i, (a, b) in enumerate(zip(widths[:-1], widths[1:], strict=True))
+    ]
+    bs = [normal(k + 40 + i, b, 0.7, dtype) for i, b in enumerate(widths[1:])]
+    return x, Ws, bs, normal(k + 80, (n, widths[-1]), 1, dtype)
+
+
+def _as_vector(v: Any) -> Any:
+    if isinstance(v, list | tuple) and all(np.size(e) == 1 for e in v):
+        return np.array([float(np.asarray(e).ravel()[0]) for e in v])
+    return np.asarray(v, dtype=float) if isinstance(v, np.ndarray) else v
+
+
+def _profile(grad_norm_profile):
+    """float64 networks compared at the check's rtol; float32 ones against their float64 run."""
+    out = []
+    for k, (n, widths, scale) in enumerate(
+        [
+            (4, [3, 5, 2, 6, 3], 1.0),
+            (1, [2, 3], 1.5),
+            (7, [4, *[6] * 10, 2], 1.0),  # 11 layers
+            (3, [5, 4, 4], 20.0),  # saturated units (exp overflows for some z)
+            (2, [1, 1, 1, 1], 0.3),
+        ]
+    ):
+        net = _mlp(10 * k, n, widths, scale)
+        seen = pure(grad_norm_profile, *net)
+        seen["out"] = _as_vector(seen["out"])
+        if k in (0, 2):
+            low = [
+                a.astype(F32) if isinstance(a, np.ndarray) else [w.astype(F32) for w in a]
+                for a in net
+            ]
+            f32 = _as_vector(grad_norm_profile(*low))
+            seen["float32 run within 1e-4 of float64"] = bool(
+                np.shape(f32) == np.shape(seen["out"])
+                and np.allclose(np.asarray(f32, dtype=float), seen["out"], rtol=1e-4, atol=0)
+            )
+        out.append(seen)
+    return out
+
+
+def _guard(train_with_guard):
+    out = []
+    for script, n in [
+        ([1.0, 2.0, math.nan], 5),
+        ([0.5] * 10, 3),
+        ([math.inf], 1),
+        ([1.0, -math.inf, 3.0], 4),
+        ([1.0, 1e300, 1e308], 3),
+        ([2.0], 0),
+        ([np.float64(1.0), np.float32("inf")], 9),
+        ([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, math.nan], 15),  # step 12
+    ]:
+        calls = [0]
+
+        def step(script=script, calls=calls):
+            calls[0] += 1
+            return script[min(calls[0], len(script)) - 1]
+
+        losses, message = train_with_guard(step, n)
+        bad = next((i for i, v in enumerate(script[:n]) if not math.isfinite(v)), None)
+        seen = {"calls": calls[0], "losses": np.array([float(v) for v in losses])}
+        seen["message is None"] = message is None
+        if bad is not None and isinstance(message, str):
+            shown = "nan" if math.isnan(script[bad]) else str(float(script[bad]))
+            seen["names the step"] = f"step {bad + 1}:" in message
+            seen["shows the loss"] = message.endswith(f" {shown}")
+        out.append(seen)
+    return out
+
+
+def _clip_norm(clip_grad_norm_):
+    out = []
+    for k, (shapes, scale, m, dtype) in enumerate(
+        [
+            ([(3, 2), (2,)], 2.0, 0.5, np.float64),
+            ([(1,)], 3.0, 5, np.float64),
+            ([(2, 2, 2), (3,)], 1.0, 0.1, F32),
+            ([(4,)], 0.0, 1.0, np.float64),
+            ([(5, 5)], 1e-3, 1.0, np.float64),
+        ]
+    ):
+        grads = [normal(k + i, s, scale, dtype) for i, s in enumerate(shapes)]
+        held = list(grads)
+        total = clip_grad_norm_(grads, m)
+        out.append(
+            {
+                "grads": [g.copy() for g in held],
+                "total": total,
+                "same arrays": all(a is b for a, b in zip(grads, held, strict=False)),
+            }
+        )
+    return out
+
+
+def _bn_inputs(k: int, n: int, d: int, dtype: Any, special: str = "") -> tuple:
+    x = normal(k, (n, d), 1) * np.linspace(0.3, 4.0, d) + np.linspace(-3.0, 2.0, d)
+    if special == "tiny":
+        x[:, -1] = -0.4 + 2e-3 * normal(k + 1, n)
+    if special == "constant":
+        x[:, 0] = 2.5
+    gamma = normal(k + 2, d, 1.5) + 0.2
+    beta = normal(k + 3, d, 1.0)
+    rm, rv = normal(k + 4, d, 1.0), 0.5 + _rng(k + 5).random(d)
+    return tuple(a.astype(dtype) for a in (x, gamma, beta, rm, rv))
+
+
+_BN_RUNS = [  # (N, D, momentum, eps, dtype, special column)
+    (5, 3, 0.1, 1e-5, np.float64, ""),
+    (2, 4, 0.25, 1e-2, np.float64, ""),
+    (9, 1, 0.6, 0.3, np.float64, ""),
+    (6, 5, 0.1, 1e-5, F32, ""),
+    (4, 3, 0.05, 1e-5, np.float64, "tiny"),
+    (7, 2, 0.9, 1e-3, np.float64, "constant"),
+]
+
+
+def _bn_forward(batchnorm_forward):
+    """Two training batches and an evaluation batch of 1 on the same running arrays."""
+    out = []
+    for k, (n, d, momentum, eps, dtype, special) in enumerate(_BN_RUNS):
+        x, gamma, beta, rm, rv = _bn_inputs(20 * k, n, d, dtype, special)
+        x2 = _bn_inputs(20 * k + 7, n + 2, d, dtype)[0]
+        x_eval = _bn_inputs(20 * k + 9, 1 + k % 3, d, dtype)[0]
+        for xb, train in ((x, True), (x2, True), (x_eval, False)):
+            before = [a.copy() for a in (xb, gamma, beta)]
+            res, _ = batchnorm_forward(xb, gamma, beta, rm, rv, train, momentum, eps)
+            out.append(
+                {
+                    "out": res,
+                    "running_mean": rm.copy(),
+                    "running_var": rv.copy(),
+                    "inputs unchanged": all(
+                        np.array_equal(a, b) for a, b in zip(before, (xb, gamma, beta), strict=True)
+                    ),
+                    "no alias": not np.shares_memory(res, xb),
+                }
+            )
+    return out
+
+
+def _bn_backward(batchnorm_forward, batchnorm_backward):
+    out = []
+    for k, (n, d, momentum, eps, dtype, special) in enumerate(_BN_RUNS):
+        x, gamma, beta, rm, rv = _bn_inputs(20 * k + 3, n, d, dtype, special)
+        _, cache = batchnorm_forward(x, gamma, beta, rm, rv, True, momentum, eps)
+        dout = normal(20 * k + 11, (n, d), 1, dtype)
+        dout_before = dout.copy()
+        grads = batchnorm_backward(dout, cache)
+        out.append({"grads": list(grads), "dout unchanged": np.array_equal(dout, dout_before)})
+    return out
+
+
+def _residual(residual_backward):
+    out = []
+    for k, (n, d, scale, dtype) in enumerate(
+        [
+            (4, 2, 1.0, np.float64),
+            (1, 3, 0.5, np.float64),
+            (6, 1, 2.0, np.float64),
+            (3, 4, 1.0, F32),
+            (2, 5, 10.0, np.float64),  # saturated tanh
+        ]
+    ):
+        args = (
+            normal(k, (n, d), 1, dtype),
+            normal(k + 1, (n, d), 1, dtype),
+            normal(k + 2, (d, d), scale / math.sqrt(d), dtype),
+            normal(k + 3, d, 0.5, dtype),
+        )
+        seen = pure(residual_backward, *args)
+        seen["out"] = list(seen["out"]) if isinstance(seen["out"], tuple) else seen["out"]
+        out.append(seen)
+    return out
+
+
+BATTERIES.update(
+    {
+        "chain_gradient": Battery(_chain, {"atol": 1e-300}),
+        "grad_norm_profile": Battery(_profile, {"rtol": 1e-7, "atol": 0.0}, check_dtype=False),
+        "train_with_guard": Battery(_guard, check_dtype=False),
+        "clip_grad_norm_": Battery(_clip_norm, {"rtol": 1e-5}),
+        "batchnorm_forward": Battery(_bn_forward),
+        "batchnorm_backward": Battery(_bn_backward),
+        "residual_backward": Battery(_residual),
+    }
+)
+# ================================================================ end of chapter 7
 
 
 # ---------------------------------------------------------------- chapter 9 (branch ex09)
