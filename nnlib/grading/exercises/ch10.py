@@ -750,6 +750,7 @@ def _check_digits(c: Check) -> None:
         f"your network classifies {accuracy:.1%} of the test digits correctly; "
         f"the target is {TARGET_ACCURACY:.0%}",
         expected=f"{ref_accuracy:.1%} with the same settings",
-        likely="every step: forward, loss, backward, update with the new params and velocity",
+        likely="your loop matched the reference on the small problems above, so look for what "
+        "only a larger data set shows: every epoch goes over all N examples, batch after batch",
         kind="accuracy",
     )
