@@ -203,6 +203,24 @@ CHAPTERS.append(
 # ---------------------------------------------------------------- end of chapter 9
 
 
+CHAPTERS.append(  # chapter 10, the capstone: backward is checked with the learner's forward
+    Chapter(
+        "ch10",
+        "10_capstone.ipynb",
+        (
+            "init_params",
+            "forward",
+            "softmax_cross_entropy",
+            "backward",
+            "gradient_check",
+            "sgd_momentum",
+            "train",
+        ),
+        answers={"backward": ("forward", "backward")},
+    )
+)
+
+
 # Import the check modules now, at collection: importing one declares its exercises,
 # and conftest's ``clean_registry`` forgets whatever a test itself declares.
 for _chapter in CHAPTERS:

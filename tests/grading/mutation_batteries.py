@@ -1030,3 +1030,193 @@ BATTERIES.update(
     }
 )
 # ---------------------------------------------------------------- end of chapter 9
+
+
+# ---------------------------------------------------------------- chapter 10 (the capstone)
+
+
+def _net(k: int, sizes: list, dtype: Any = np.float64, bias: float = 0.5) -> dict:
+    params = {}
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True), start=1):
+        params[f"W{i}"] = normal(k + 2 * i, (a, b), 1 / math.sqrt(a), dtype)
+        params[f"b{i}"] = normal(k + 2 * i + 1, b, bias, dtype)
+    return params
+
+
+def _init_params(init_params):
+    out = []
+    for k, (sizes, method) in enumerate(
+        [
+            ([300, 400, 150], "he"),
+            ([500, 100, 200], "xavier"),
+            ([150, 150, 150], "xavier"),
+            ([2, 3, 1], "he"),
+            ([1, 1], "xavier"),
+        ]
+    ):
+        a = init_params(sizes, SEED + k, method)
+        b = init_params(sizes, SEED + k, method)
+        c = init_params(sizes, SEED + k + 1, method)
+        seen = {}
+        for name, w in a.items():
+            w = np.asarray(w)
+            seen[name] = {
+                "shape, dtype": (w.shape, str(w.dtype)),
+                "values": Sample(w) if w.size > 10_000 else None,
+                "biases": w if name.startswith("b") else None,
+                "same seed": np.array_equal(w, b[name]),
+                "other seed": name.startswith("b") or not np.array_equal(w, c[name]),
+            }
+        names = [n for n in a if n.startswith("W")]
+        seen["layers differ"] = all(
+            not np.array_equal(a[x], a[y])
+            for x, y in zip(names[:-1], names[1:], strict=True)
+            if a[x].shape == a[y].shape
+        )
+        out.append(seen)
+    return out
+
+
+def _forward(forward):
+    out = []
+    for k, (n, sizes, dtype) in enumerate(
+        [
+            (4, [3, 5, 2], np.float64),
+            (1, [6, 4], np.float64),
+            (7, [2, 8, 8, 8, 3], F32),
+            (3, [4, 1, 5], np.float64),
+        ]
+    ):
+        seen = pure(forward, normal(k, (n, sizes[0]), 2, dtype), _net(k, sizes, dtype))
+        seen.pop("no alias")  # the cache may hold X itself
+        seen["out"] = seen["out"][0]  # the cache is the learner's own business
+        out.append(seen)
+    return out
+
+
+def _softmax_ce(softmax_cross_entropy):
+    out = []
+    for k, (n, classes, scale, offset, dtype) in enumerate(
+        [
+            (5, 3, 1.0, 0.0, np.float64),
+            (1, 6, 3.0, 0.0, np.float64),
+            (8, 2, 0.3, 0.0, F32),
+            (3, 4, 1.0, 2000.0, np.float64),
+            (4, 5, 2.0, -1500.0, np.float64),
+        ]
+    ):
+        scores = normal(k, (n, classes), scale)
+        scores += offset if offset > 0 else offset * (np.arange(n) % 2)[:, None]
+        y = _rng(k + 20).integers(0, classes, size=n)
+        seen = pure(softmax_cross_entropy, scores.astype(dtype), y, overflow=True)
+        loss, d = seen["out"]
+        seen["out"] = {"loss": np.asarray(loss, dtype=float), "dscores": d}
+        out.append(seen)
+    return out
+
+
+def _backward(forward, backward):
+    out = []
+    for k, (n, sizes) in enumerate(
+        [(3, [4, 5, 2]), (1, [2, 3]), (6, [5, 4, 6, 3, 2]), (2, [3, 1])]
+    ):
+        params, X = _net(k, sizes), normal(k + 40, (n, sizes[0]), 1.5)
+        dscores = normal(k + 50, (n, sizes[-1]))
+        scores, cache = forward(X, params)
+        out.append(pure(backward, dscores, cache, params))
+    return out
+
+
+def _gradient_check(gradient_check):
+    out = []
+    for k, (sizes, h, how, scale) in enumerate(
+        [
+            ([3, 2], 1e-5, "exact", 1.0),
+            ([2, 4, 3], 1e-3, "scaled", 1.0),
+            ([1, 2], 1e-4, "entry", 1.0),
+            ([2, 3], 1e-5, "scaled", 1e-9),  # gradients below the floor 1e-8
+        ]
+    ):
+        X, y = normal(k + 60, (4, sizes[0])), _rng(k).integers(0, sizes[-1], size=4)
+        params = _net(k, sizes)
+
+        def loss_of(p, X=X, y=y, scale=scale):
+            h1 = X
+            n_layers = len(p) // 2
+            for i in range(1, n_layers + 1):
+                z = h1 @ p[f"W{i}"] + p[f"b{i}"]
+                h1 = np.tanh(z) if i < n_layers else z
+            z = h1 - h1.max(axis=1, keepdims=True)
+            return scale * float(np.mean(np.log(np.exp(z).sum(axis=1)) - z[np.arange(len(y)), y]))
+
+        grads = {}
+        for name, p in params.items():  # a gradient by a finer centered difference
+            g = np.zeros(p.shape)
+            for i in np.ndindex(p.shape):
+                old = p[i]
+                p[i] = old + 1e-6
+                up = loss_of(params)
+                p[i] = old - 1e-6
+                down = loss_of(params)
+                p[i] = old
+                g[i] = (up - down) / 2e-6
+            if how == "scaled" and name == "W1":
+                g = 1.01 * g
+            if how == "entry" and name == "b1":
+                g.flat[0] += 1e-4
+            grads[name] = g
+        out.append(pure(gradient_check, loss_of, params, grads, h))
+    return out
+
+
+def _sgd_momentum(sgd_momentum):
+    out = []
+    for k, (sizes, lr, mu, dtype) in enumerate(
+        [
+            ([3, 2], 0.1, 0.9, np.float64),
+            ([2, 4, 1], 0.7, 0.3, np.float64),
+            ([4, 3], 0.05, 0.0, F32),
+        ]
+    ):
+        params, grads, velocity = (
+            _net(k, sizes, dtype),
+            _net(k + 7, sizes, dtype),
+            _net(k + 9, sizes, dtype),
+        )
+        seen = pure(sgd_momentum, params, grads, velocity, lr, mu)
+        seen["out"] = list(seen["out"]) if isinstance(seen["out"], tuple) else seen["out"]
+        out.append(seen)
+    return out
+
+
+def _train_loop(train):
+    out = []
+    for k, (n, sizes, epochs, batch, lr, mu) in enumerate(
+        [
+            (11, [3, 4, 3], 3, 3, 0.4, 0.9),
+            (6, [2, 2], 2, 6, 0.2, 0.0),
+            (5, [3, 5, 5, 2], 2, 1, 0.1, 0.5),
+            (8, [4, 3], 4, 5, 0.3, 0.7),
+        ]
+    ):
+        params, X = _net(k, sizes), normal(k + 70, (n, sizes[0]))
+        y = _rng(k + 80).integers(0, sizes[-1], size=n)
+        seen = pure(train, params, X, y, epochs, batch, lr, mu, SEED + k)
+        trained, losses = seen["out"]
+        seen["out"] = {"params": trained, "losses": np.asarray(losses, dtype=float)}
+        seen.pop("no alias")
+        out.append(seen)
+    return out
+
+
+BATTERIES.update(
+    {
+        "init_params": Battery(_init_params),
+        "forward": Battery(_forward),
+        "softmax_cross_entropy": Battery(_softmax_ce, {"rtol": 1e-5}),
+        "backward": Battery(_backward),
+        "gradient_check": Battery(_gradient_check, {"rtol": 1e-3, "atol": 1e-8}),
+        "sgd_momentum": Battery(_sgd_momentum, {"rtol": 1e-5}),
+        "train": Battery(_train_loop),
+    }
+)
