@@ -373,10 +373,34 @@ def _pair(big: bool = False, overflow: bool = False) -> Callable:
     return run
 
 
-def _leaky(leaky_relu, leaky_relu_grad):
-    out = _pair()(leaky_relu, leaky_relu_grad)
-    out += _pair()(leaky_relu, leaky_relu_grad, 0.3)
-    return out + _pair()(leaky_relu, leaky_relu_grad, 1.7)
+def _backward(cache: Callable[[np.ndarray], np.ndarray], *extra: Any) -> Callable:
+    """A backward pass ``fn(dout, cached, *extra)`` on the elementwise battery."""
+
+    def run(fn):
+        out = []
+        for k, z in enumerate(_elementwise(200)):
+            dout = normal(300 + k, z.shape, 1.5, z.dtype)
+            for args in [()] if not extra else [(e,) for e in extra]:
+                out.append(pure(fn, dout, cache(z), *args))
+        return out
+
+    return run
+
+
+def _leaky_backward(leaky_relu_backward):
+    def default(dout, z):
+        return leaky_relu_backward(dout, z)
+
+    return [
+        *_backward(lambda z: z)(default),
+        *_backward(lambda z: z, 0.3, 1.7, 0.0)(leaky_relu_backward),
+    ]
+
+
+def _tanh_cache(z: np.ndarray) -> np.ndarray:
+    out = np.tanh(z)
+    out.flat[1::5] = np.copysign(1.0, out.flat[1::5])  # saturated: exactly +-1
+    return out
 
 
 def _softmax(softmax):
@@ -389,6 +413,19 @@ def _softmax(softmax):
         np.array([[-1000.0, -1000.0], [720.0, 719.0]], dtype=F32),
     ]
     return [pure(softmax, z, overflow=True) for z in cases]
+
+
+def _softmax_ce(softmax_ce_backward):
+    cases = [
+        (normal(0, (4, 3)), np.array([0, 2, 2, 1])),
+        (normal(1, (1, 5), 3.0), np.array([4])),
+        (normal(2, (3, 1)), np.array([0, 0, 0])),
+        (normal(3, (5, 5), 2.0, F32), np.array([4, 3, 2, 1, 0], dtype=np.int32)),
+        (normal(4, (6, 2)), np.array([1, 1, 1, 1, 1, 1])),
+        (np.array([[1000.0, -1000.0, 0.0], [-900.0, -905.0, -950.0]]), np.array([1, 0])),
+        (np.array([[-1000.0, -1000.0], [720.0, 719.0]], dtype=F32), np.array([1, 0])),
+    ]
+    return [pure(softmax_ce_backward, z, y, overflow=True) for z, y in cases]
 
 
 def _dead(count_dead_units):
@@ -749,11 +786,12 @@ BATTERIES: dict[str, Battery] = {
     "minibatches": Battery(_minibatches),
     "train_linear_regression": Battery(_train),
     "early_stopping": Battery(_early),
-    "relu": Battery(_pair()),
-    "leaky_relu": Battery(_leaky),
-    "tanh": Battery(_pair(big=True)),
+    "relu_backward": Battery(_backward(lambda z: z)),
+    "leaky_relu_backward": Battery(_leaky_backward),
+    "tanh_backward": Battery(_backward(_tanh_cache)),
     "stable_sigmoid": Battery(_pair(big=True, overflow=True)),
     "stable_softmax": Battery(_softmax),
+    "softmax_ce_backward": Battery(_softmax_ce),
     "count_dead_units": Battery(_dead),
     "zero_init": Battery(_zero),
     "normal_init": Battery(_random_init(([0.05, 3.0, 1.0],))),
