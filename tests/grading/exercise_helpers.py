@@ -154,7 +154,7 @@ CHAPTERS = [
     Chapter(
         "ch05",
         "05_weight_initialization.ipynb",
-        ("zero_init", "normal_init", "xavier_uniform", "he_normal", "layer_stds"),
+        ("train_step", "xavier_uniform", "kaiming_normal", "layer_stds", "predict_std"),
     ),
     Chapter(
         "ch06",

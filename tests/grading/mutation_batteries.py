@@ -465,14 +465,36 @@ def _random_init(extra: tuple) -> Callable:
     return run
 
 
-def _zero(zero_init):
+def _train_step(train_step):
     out = []
-    for shape in [(4, 6), (1, 1), (5,), (2, 3)]:
-        a, b = zero_init(shape, _rng()), zero_init(shape, None)
-        out.append(
-            {"W": a, "new array": not np.shares_memory(a, b), "writeable": bool(a.flags.writeable)}
-        )
+    for k, (n, d, h, kk, lr, init) in enumerate(
+        [
+            (6, 3, 4, 2, 0.3, "random"),
+            (1, 2, 5, 1, 1.0, "random"),
+            (9, 4, 4, 3, 0.05, "constant"),
+            (5, 1, 1, 1, 2.0, "random"),
+            (7, 5, 3, 2, 0.7, "constant"),
+        ]
+    ):
+        x, y = normal(k, (n, d)), normal(k + 1, (n, kk), 2.0)
+        if init == "constant":
+            W1, W2 = np.full((d, h), -0.4), np.full((h, kk), 0.6)
+        else:
+            W1, W2 = normal(k + 2, (d, h), 0.8), normal(k + 3, (h, kk), 0.8)
+        out.append(pure(train_step, x, y, W1, W2, lr))
     return out
+
+
+def _predict_std(predict_std):
+    cases = [
+        (1.0, 128, math.sqrt(2 / 128), 8, "relu"),
+        (0.7, 20, 0.3, 3, "linear"),
+        (2.5, 1, 0.9, 2, "relu"),
+        (1.3, 40, 0.2, 1, "relu"),
+        (0.2, 500, 0.05, 1, "linear"),
+        (1.0, 16, 0.25, 12, "relu"),
+    ]
+    return [pure(predict_std, *case) for case in cases]
 
 
 def _layer_stds(layer_stds):
@@ -793,11 +815,11 @@ BATTERIES: dict[str, Battery] = {
     "stable_softmax": Battery(_softmax),
     "softmax_ce_backward": Battery(_softmax_ce),
     "count_dead_units": Battery(_dead),
-    "zero_init": Battery(_zero),
-    "normal_init": Battery(_random_init(([0.05, 3.0, 1.0],))),
-    "xavier_uniform": Battery(_random_init(())),
-    "he_normal": Battery(_random_init(())),
+    "train_step": Battery(_train_step),
+    "xavier_uniform": Battery(_random_init(([1.0, 1.7, 0.4],))),
+    "kaiming_normal": Battery(_random_init(([math.sqrt(2.0), 0.6, 2.5],))),
     "layer_stds": Battery(_layer_stds, check_dtype=False),
+    "predict_std": Battery(_predict_std, check_dtype=False),
     "momentum": Battery(
         _optimizer(
             [
