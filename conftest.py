@@ -1,8 +1,8 @@
 """Project-wide pytest set-up (applies to tests/ and to the notebooks nbval runs).
 
-Learner progress goes to a temporary file: nbval's kernels inherit this
-process's environment, so executing the notebooks under test never touches a
-real learner's progress.
+Learner progress goes to a temporary file and the learner id is fixed: nbval's
+kernels inherit this process's environment, so executing the notebooks under
+test never touches a real learner's progress, and quiz options show in one order.
 """
 
 import os
@@ -13,6 +13,9 @@ import pytest
 
 _PROGRESS_DIR = tempfile.mkdtemp(prefix="nnlib-test-progress-")
 os.environ["NNLIB_PROGRESS_FILE"] = os.path.join(_PROGRESS_DIR, "progress.json")
+# A fixed learner id: the quiz options appear in the same order on every machine, so the
+# stored outputs of the notebooks nbval compares do not depend on who ran them.
+os.environ["NNLIB_LEARNER_ID"] = "nnlib-tests"
 
 # Notebooks that are test inputs, not course material.
 collect_ignore_glob = ["tests/*/fixtures/*"]

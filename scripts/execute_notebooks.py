@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["NNLIB_PROGRESS_FILE"] = str(Path(tmp) / "progress.json")
+        os.environ["NNLIB_LEARNER_ID"] = "nnlib-tests"  # as conftest.py: same quiz order
         failed = 0
         total = 0.0
         for path in paths:

@@ -121,6 +121,7 @@ from .checks import Check
 from .diagnose import NOT_AVERAGED, SIGN_FLIPPED, TRANSPOSED, Mistake, first_match, off_by_factor
 from .feedback import ExerciseFailed
 from .progress import (
+    learner_id,
     load_progress,
     progress_path,
     progress_table,
@@ -130,7 +131,7 @@ from .progress import (
     show_progress,
 )
 from .quizbank import check_answer
-from .quizzes import Quiz, QuizQuestion, quiz
+from .quizzes import Quiz, QuizQuestion, option_order, quiz
 from .registry import CHAPTERS, Exercise, get_exercise, list_exercises
 
 __all__ = [
@@ -147,9 +148,11 @@ __all__ = [
     "check_answer",
     "first_match",
     "get_exercise",
+    "learner_id",
     "list_exercises",
     "load_progress",
     "off_by_factor",
+    "option_order",
     "progress_path",
     "progress_table",
     "quiz",

@@ -15,9 +15,16 @@ the file cannot be written, a note is printed once and the notebook goes on.
 Notes go to stdout, not stderr: nbgrader gives zero points to a check cell
 that writes anything to stderr.
 
+The file also holds the learner's id, ``learner_id``: a random string made
+the first time it is asked for, which seeds the order in which each quiz
+question shows its options (so two learners see different orders, and one
+learner always the same). The environment variable ``NNLIB_LEARNER_ID``
+overrides it; tests and notebook execution set it, so stored notebook outputs
+are the same on every machine.
+
 File layout (``version`` 1)::
 
-    {"version": 1,
+    {"version": 1, "learner_id": "3f9c0a1b2d4e5f60",
      "exercises": {"ch01": {"dense_forward": {"passed": true, "attempts": 3,
                                               "updated": "2024-05-01T10:00:00"}}},
      "quizzes":   {"ch01": {"q1": {"correct": true, "attempts": 2,
@@ -32,13 +39,17 @@ from __future__ import annotations
 import html
 import json
 import os
+import secrets
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 ENV_VAR = "NNLIB_PROGRESS_FILE"
+LEARNER_ENV_VAR = "NNLIB_LEARNER_ID"
 VERSION = 1
+
+_session_learner: str | None = None  # the id made in this process, if it could not be saved
 
 _said: set[str] = set()  # one-time notes already printed in this process
 
@@ -183,9 +194,35 @@ def record_quiz(chapter: str, question_id: str, correct: bool, attempts: int) ->
     save_progress(data)
 
 
+def learner_id() -> str:
+    """This learner's id: ``$NNLIB_LEARNER_ID``, else the one in the progress file.
+
+    The first call without either makes a random id and saves it in the
+    progress file; when the file cannot be written, the id lasts for this
+    process.
+    """
+    global _session_learner
+    override = os.environ.get(LEARNER_ENV_VAR)
+    if override:
+        return override
+    data = load_progress()
+    stored = data.get("learner_id")
+    if isinstance(stored, str) and stored:
+        return stored
+    if _session_learner is None:
+        _session_learner = secrets.token_hex(8)
+    data["learner_id"] = _session_learner
+    save_progress(data)
+    return _session_learner
+
+
 def reset_progress() -> None:
-    """Forget all progress (the file is replaced by an empty one)."""
-    save_progress(_empty())
+    """Forget all progress (the file is replaced by an empty one; the learner id stays)."""
+    data = _empty()
+    stored = load_progress().get("learner_id")
+    if isinstance(stored, str) and stored:
+        data["learner_id"] = stored
+    save_progress(data)
 
 
 def _count(entries: dict[str, dict], key: str, known: set[str]) -> int:

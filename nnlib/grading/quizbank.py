@@ -6,11 +6,18 @@ Authors write one JSON file per chapter in ``exercises/source/quizzes/``::
      "questions": [
        {"id": "q1",
         "source": "Backpropagation and Neural Network Training: ...",   (optional)
+        "kind": "reasoning",                                            (optional)
         "question": "Markdown text of the question",
         "options": [
           {"text": "option shown to the learner", "correct": false,
            "explanation": "why this option is right or wrong"},
           ... four options, exactly one with "correct": true]}]}
+
+``kind`` marks a question that asks for reasoning rather than recall: a
+prediction or a number the learner computes, whose correct option's
+explanation shows the computation. Every chapter has at least two (a test
+over the bank says so). The only kind is ``"reasoning"``; leave the field out
+for any other question.
 
 ``nnlib-build-exercises`` encodes them into ``nnlib/grading/quizbank.json``,
 which the package ships. In the encoded bank, per question:
@@ -37,6 +44,7 @@ from typing import Any
 FORMAT = 1
 BANK_PATH = Path(__file__).with_name("quizbank.json")
 N_OPTIONS = 4
+KINDS = ("reasoning",)
 _SEP = "\x1f"
 
 
@@ -78,6 +86,8 @@ def validate_source(src: Any, where: str = "quiz source") -> list[str]:
         for key in ("id", "question"):
             if not isinstance(q.get(key), str) or not q[key].strip():
                 errors.append(f"{label}: missing {key!r}")
+        if "kind" in q and q["kind"] not in KINDS:
+            errors.append(f"{label}: 'kind' must be one of {', '.join(KINDS)}")
         if q.get("id") in seen:
             errors.append(f"{label}: duplicate id")
         seen.add(q.get("id"))
@@ -145,6 +155,8 @@ def encode_bank(sources: list[dict[str, Any]]) -> dict[str, Any]:
             }
             if q.get("source"):
                 entry["source"] = q["source"]
+            if q.get("kind"):
+                entry["kind"] = q["kind"]
             encoded.append(entry)
         chapters[ch] = {"questions": encoded}
     return {"format": FORMAT, "chapters": chapters}

@@ -16,15 +16,21 @@ in the learner's progress (correct or not, and the number of attempts).
 ipywidgets is imported only when a quiz is built. Answers are checked by
 :func:`nnlib.grading.quizbank.check_answer`, so nothing in the widget state
 or the notebook reveals which option is correct before it is chosen.
+
+Each learner sees the options in an order of their own (:func:`option_order`),
+seeded by the learner id of :func:`nnlib.grading.progress.learner_id`; a
+radio button's value is the option's index in the bank, not its position on
+the screen, so an answer is graded by the option chosen, whatever the order.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from typing import Any
 
-from .progress import record_quiz
+from .progress import learner_id, record_quiz
 from .quizbank import check_answer, get_question, questions
 
 # Okabe-Ito colours: distinguishable with colour-blindness, readable on light and
@@ -54,13 +60,32 @@ def source_line(source: str) -> str:
     return f"From the source text “{source}”"
 
 
+def option_order(chapter: str, question_id: str, learner: str | None = None) -> list[int]:
+    """The bank indices of a question's options in the order ``learner`` sees them.
+
+    The order sorts the options by a hash of the learner id, the question and
+    the option's text: the same for one learner every time, a different
+    shuffle for another learner. ``learner`` defaults to :func:`learner_id`.
+    """
+    who = learner_id() if learner is None else learner
+    texts = get_question(chapter, question_id)["options"]
+
+    def key(i: int) -> bytes:
+        return hashlib.sha256("\x1f".join([who, chapter, question_id, texts[i]]).encode()).digest()
+
+    return sorted(range(len(texts)), key=key)
+
+
 class QuizQuestion:
     """One question as a widget (``.widget``), with a testable check callback.
 
     Attributes
     ----------
     choices : ipywidgets.RadioButtons
-        ``.value`` is the chosen option's index (``None`` before a choice).
+        ``.value`` is the chosen option's index in the bank (``None`` before a
+        choice); the buttons show the options in :attr:`order`.
+    order : list of int
+        The bank indices of the options, in the order shown.
     check_button : ipywidgets.Button
     feedback : ipywidgets.HTMLMath
         Empty until Check is pressed; then the explanation of the chosen option.
@@ -82,6 +107,7 @@ class QuizQuestion:
         self.last_explanation = ""
         q = get_question(chapter, question_id)
         self._options = list(q["options"])
+        self.order = option_order(chapter, question_id)
 
         heading = "Question"
         if number is not None and total > 1:
@@ -92,7 +118,9 @@ class QuizQuestion:
         parts.append(markdown_inline(q["question"]))
         self.prompt = w.HTMLMath(value="".join(parts))
         self.choices = w.RadioButtons(
-            options=[(f"{_LETTERS[i]}. {t}", i) for i, t in enumerate(self._options)],
+            options=[
+                (f"{_LETTERS[pos]}. {self._options[i]}", i) for pos, i in enumerate(self.order)
+            ],
             value=None,
             description="Your answer:",
             style={"description_width": "initial"},
@@ -134,7 +162,8 @@ class QuizQuestion:
             tail = "<p><i>Pick another option and check again.</i></p>"
         self.feedback.value = (
             f'<div role="status" style="border-left: 4px solid {colour}; padding-left: 8px">'
-            f'<b style="color: {colour}">{head}</b> Option {_LETTERS[index]}: {body}{tail}</div>'
+            f'<b style="color: {colour}">{head}</b> Option {_LETTERS[self.order.index(index)]}: '
+            f"{body}{tail}</div>"
         )
         record_quiz(self.chapter, self.question_id, correct, self.attempts)
 
@@ -144,7 +173,9 @@ class QuizQuestion:
 
     def __repr__(self) -> str:
         q = get_question(self.chapter, self.question_id)
-        opts = "\n".join(f"  {_LETTERS[i]}. {t}" for i, t in enumerate(self._options))
+        opts = "\n".join(
+            f"  {_LETTERS[pos]}. {self._options[i]}" for pos, i in enumerate(self.order)
+        )
         return f"{q['question']}\n{opts}"
 
 

@@ -137,11 +137,16 @@ CHAPTERS = [
     Chapter(
         "ch04",
         "04_activation_functions.ipynb",
-        ("relu", "leaky_relu", "tanh", "stable_sigmoid", "stable_softmax", "count_dead_units"),
+        (
+            "relu_backward",
+            "leaky_relu_backward",
+            "tanh_backward",
+            "stable_sigmoid",
+            "stable_softmax",
+            "softmax_ce_backward",
+            "count_dead_units",
+        ),
         answers={  # a function and its derivative, checked together
-            "relu": ("relu", "relu_grad"),
-            "leaky_relu": ("leaky_relu", "leaky_relu_grad"),
-            "tanh": ("tanh", "tanh_grad"),
             "stable_sigmoid": ("sigmoid", "sigmoid_grad"),
             "stable_softmax": ("softmax",),
         },
@@ -149,7 +154,7 @@ CHAPTERS = [
     Chapter(
         "ch05",
         "05_weight_initialization.ipynb",
-        ("zero_init", "normal_init", "xavier_uniform", "he_normal", "layer_stds"),
+        ("train_step", "xavier_uniform", "kaiming_normal", "layer_stds", "predict_std"),
     ),
     Chapter(
         "ch06",

@@ -373,10 +373,34 @@ def _pair(big: bool = False, overflow: bool = False) -> Callable:
     return run
 
 
-def _leaky(leaky_relu, leaky_relu_grad):
-    out = _pair()(leaky_relu, leaky_relu_grad)
-    out += _pair()(leaky_relu, leaky_relu_grad, 0.3)
-    return out + _pair()(leaky_relu, leaky_relu_grad, 1.7)
+def _backward(cache: Callable[[np.ndarray], np.ndarray], *extra: Any) -> Callable:
+    """A backward pass ``fn(dout, cached, *extra)`` on the elementwise battery."""
+
+    def run(fn):
+        out = []
+        for k, z in enumerate(_elementwise(200)):
+            dout = normal(300 + k, z.shape, 1.5, z.dtype)
+            for args in [()] if not extra else [(e,) for e in extra]:
+                out.append(pure(fn, dout, cache(z), *args))
+        return out
+
+    return run
+
+
+def _leaky_backward(leaky_relu_backward):
+    def default(dout, z):
+        return leaky_relu_backward(dout, z)
+
+    return [
+        *_backward(lambda z: z)(default),
+        *_backward(lambda z: z, 0.3, 1.7, 0.0)(leaky_relu_backward),
+    ]
+
+
+def _tanh_cache(z: np.ndarray) -> np.ndarray:
+    out = np.tanh(z)
+    out.flat[1::5] = np.copysign(1.0, out.flat[1::5])  # saturated: exactly +-1
+    return out
 
 
 def _softmax(softmax):
@@ -389,6 +413,19 @@ def _softmax(softmax):
         np.array([[-1000.0, -1000.0], [720.0, 719.0]], dtype=F32),
     ]
     return [pure(softmax, z, overflow=True) for z in cases]
+
+
+def _softmax_ce(softmax_ce_backward):
+    cases = [
+        (normal(0, (4, 3)), np.array([0, 2, 2, 1])),
+        (normal(1, (1, 5), 3.0), np.array([4])),
+        (normal(2, (3, 1)), np.array([0, 0, 0])),
+        (normal(3, (5, 5), 2.0, F32), np.array([4, 3, 2, 1, 0], dtype=np.int32)),
+        (normal(4, (6, 2)), np.array([1, 1, 1, 1, 1, 1])),
+        (np.array([[1000.0, -1000.0, 0.0], [-900.0, -905.0, -950.0]]), np.array([1, 0])),
+        (np.array([[-1000.0, -1000.0], [720.0, 719.0]], dtype=F32), np.array([1, 0])),
+    ]
+    return [pure(softmax_ce_backward, z, y, overflow=True) for z, y in cases]
 
 
 def _dead(count_dead_units):
@@ -428,14 +465,36 @@ def _random_init(extra: tuple) -> Callable:
     return run
 
 
-def _zero(zero_init):
+def _train_step(train_step):
     out = []
-    for shape in [(4, 6), (1, 1), (5,), (2, 3)]:
-        a, b = zero_init(shape, _rng()), zero_init(shape, None)
-        out.append(
-            {"W": a, "new array": not np.shares_memory(a, b), "writeable": bool(a.flags.writeable)}
-        )
+    for k, (n, d, h, kk, lr, init) in enumerate(
+        [
+            (6, 3, 4, 2, 0.3, "random"),
+            (1, 2, 5, 1, 1.0, "random"),
+            (9, 4, 4, 3, 0.05, "constant"),
+            (5, 1, 1, 1, 2.0, "random"),
+            (7, 5, 3, 2, 0.7, "constant"),
+        ]
+    ):
+        x, y = normal(k, (n, d)), normal(k + 1, (n, kk), 2.0)
+        if init == "constant":
+            W1, W2 = np.full((d, h), -0.4), np.full((h, kk), 0.6)
+        else:
+            W1, W2 = normal(k + 2, (d, h), 0.8), normal(k + 3, (h, kk), 0.8)
+        out.append(pure(train_step, x, y, W1, W2, lr))
     return out
+
+
+def _predict_std(predict_std):
+    cases = [
+        (1.0, 128, math.sqrt(2 / 128), 8, "relu"),
+        (0.7, 20, 0.3, 3, "linear"),
+        (2.5, 1, 0.9, 2, "relu"),
+        (1.3, 40, 0.2, 1, "relu"),
+        (0.2, 500, 0.05, 1, "linear"),
+        (1.0, 16, 0.25, 12, "relu"),
+    ]
+    return [pure(predict_std, *case) for case in cases]
 
 
 def _layer_stds(layer_stds):
@@ -655,17 +714,18 @@ BATTERIES: dict[str, Battery] = {
     "minibatches": Battery(_minibatches),
     "train_linear_regression": Battery(_train),
     "early_stopping": Battery(_early),
-    "relu": Battery(_pair()),
-    "leaky_relu": Battery(_leaky),
-    "tanh": Battery(_pair(big=True)),
+    "relu_backward": Battery(_backward(lambda z: z)),
+    "leaky_relu_backward": Battery(_leaky_backward),
+    "tanh_backward": Battery(_backward(_tanh_cache)),
     "stable_sigmoid": Battery(_pair(big=True, overflow=True)),
     "stable_softmax": Battery(_softmax),
+    "softmax_ce_backward": Battery(_softmax_ce),
     "count_dead_units": Battery(_dead),
-    "zero_init": Battery(_zero),
-    "normal_init": Battery(_random_init(([0.05, 3.0, 1.0],))),
-    "xavier_uniform": Battery(_random_init(())),
-    "he_normal": Battery(_random_init(())),
+    "train_step": Battery(_train_step),
+    "xavier_uniform": Battery(_random_init(([1.0, 1.7, 0.4],))),
+    "kaiming_normal": Battery(_random_init(([math.sqrt(2.0), 0.6, 2.5],))),
     "layer_stds": Battery(_layer_stds, check_dtype=False),
+    "predict_std": Battery(_predict_std, check_dtype=False),
     "momentum": Battery(
         _optimizer(
             [
@@ -1094,7 +1154,7 @@ def _forward(forward):
     return out
 
 
-def _softmax_ce(softmax_cross_entropy):
+def _capstone_softmax_ce(softmax_cross_entropy):
     out = []
     for k, (n, classes, scale, offset, dtype) in enumerate(
         [
@@ -1115,7 +1175,7 @@ def _softmax_ce(softmax_cross_entropy):
     return out
 
 
-def _backward(forward, backward):
+def _capstone_backward(forward, backward):
     out = []
     for k, (n, sizes) in enumerate(
         [(3, [4, 5, 2]), (1, [2, 3]), (6, [5, 4, 6, 3, 2]), (2, [3, 1])]
@@ -1213,8 +1273,8 @@ BATTERIES.update(
     {
         "init_params": Battery(_init_params),
         "forward": Battery(_forward),
-        "softmax_cross_entropy": Battery(_softmax_ce, {"rtol": 1e-5}),
-        "backward": Battery(_backward),
+        "softmax_cross_entropy": Battery(_capstone_softmax_ce, {"rtol": 1e-5}),
+        "backward": Battery(_capstone_backward),
         "gradient_check": Battery(_gradient_check, {"rtol": 1e-3, "atol": 1e-8}),
         "sgd_momentum": Battery(_sgd_momentum, {"rtol": 1e-5}),
         "train": Battery(_train_loop),

@@ -1,7 +1,7 @@
 """Chapter 4's exercise checks: other correct answers pass, typical mistakes are named.
 
-Most exercises check a function and its derivative together:
-``check_relu(relu, relu_grad)``.
+The backward passes take ``dout`` and the forward pass's cache; the stable
+sigmoid is checked with its derivative: ``check_stable_sigmoid(sigmoid, sigmoid_grad)``.
 
 What every chapter's tests share (declared in notebook order, the notebook's
 own solutions pass, untouched stubs say "not implemented yet") is tested in
@@ -26,10 +26,10 @@ check, fails_with = CHAPTER.check, CHAPTER.fails_with
 
 def test_a_finished_function_with_an_unfinished_derivative_is_not_implemented_yet():
     def stub(z):
-        raise NotImplementedError("Exercise relu: not implemented yet")
+        raise NotImplementedError("Exercise stable_sigmoid: not implemented yet")
 
     with pytest.raises(ExerciseFailed, match="not implemented yet"):
-        ch04.check_relu(act.relu, stub)
+        ch04.check_stable_sigmoid(act.sigmoid, stub)
 
 
 # ---------------------------------------------------------------- other correct answers pass
@@ -48,21 +48,50 @@ def softmax_logsumexp(z):
     return np.exp(z - np.logaddexp.reduce(z, axis=1, keepdims=True))
 
 
+def leaky_backward_loop(dout, z, negative_slope=0.01):
+    dz = np.empty_like(dout)
+    for i in np.ndindex(*z.shape):
+        dz[i] = dout[i] if z[i] > 0 else negative_slope * dout[i]
+    return dz
+
+
+def softmax_ce_onehot(z, y):
+    onehot = np.eye(z.shape[1], dtype=z.dtype)[y]  # (N, C)
+    return (act.softmax(z, axis=1) - onehot) / len(z)
+
+
+def softmax_ce_logsumexp(z, y):
+    p = softmax_logsumexp(z)
+    p[np.arange(len(y)), y] -= 1
+    return p / z.shape[0]
+
+
+def softmax_ce_rows(z, y):
+    """A loop over the rows, returning float results row by row."""
+    out = np.zeros_like(z)
+    for i, row in enumerate(z):
+        e = np.exp(row - row.max())
+        out[i] = e / e.sum()
+        out[i, int(y[i])] -= 1.0
+    return out / float(len(z))
+
+
 @pytest.mark.parametrize(
     "exercise_id, fns",
     [
-        ("relu", (lambda z: z * (z > 0), lambda z: np.heaviside(z, 0).astype(z.dtype))),
-        ("relu", (lambda z: (z + np.abs(z)) / 2, lambda z: np.where(z > 0, 1, 0).astype(z.dtype))),
-        ("relu", (lambda z: np.clip(z, 0, None), act.relu_grad)),
+        ("relu_backward", (lambda dout, z: np.where(z > 0, dout, 0),)),
+        ("relu_backward", (lambda dout, z: dout * np.heaviside(z, 0).astype(z.dtype),)),
+        ("relu_backward", (lambda dout, z: np.where(z <= 0, np.zeros_like(dout), dout),)),
+        ("leaky_relu_backward", (leaky_backward_loop,)),
         (
-            "leaky_relu",
-            (
-                lambda z, a=0.01: np.maximum(z, a * z),
-                lambda z, a=0.01: np.where(z > 0, np.ones_like(z), np.full_like(z, a)),
-            ),
+            "leaky_relu_backward",
+            (lambda dout, z, a=0.01: dout * np.where(z > 0, 1, a).astype(dout.dtype),),
         ),
-        ("tanh", (np.tanh, lambda z: 1 / np.cosh(z) ** 2)),  # cosh overflows to inf: 1/inf = 0
-        ("tanh", (lambda z: 2 * act.sigmoid(2 * z) - 1, lambda z: 1 - np.tanh(z) ** 2)),
+        ("tanh_backward", (lambda dout, out: dout - dout * out**2,)),
+        ("tanh_backward", (lambda dout, out: dout * (1 - out) * (1 + out),)),
+        ("softmax_ce_backward", (softmax_ce_onehot,)),
+        ("softmax_ce_backward", (softmax_ce_logsumexp,)),
+        ("softmax_ce_backward", (softmax_ce_rows,)),
         ("stable_sigmoid", (sigmoid_masked, lambda z: sigmoid_masked(z) * sigmoid_masked(-z))),
         ("stable_sigmoid", (lambda z: 0.5 * (1 + np.tanh(z / 2)), act.sigmoid_grad)),
         ("stable_softmax", (softmax_logsumexp,)),
@@ -81,13 +110,22 @@ def test_other_correct_implementations_pass(exercise_id, fns):
 # ---------------------------------------------------------------- catalogued mistakes
 
 
-def relu_in_place(z):
-    z[z < 0] = 0
-    return z
+def relu_backward_in_place(dout, z):
+    dout[z <= 0] = 0
+    return dout
 
 
-def naive_tanh(z):
-    return (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z))
+def softmax_ce_columns(z, y):
+    p = act.softmax(z, axis=1)
+    p[:, y] -= 1
+    return p / len(z)
+
+
+def softmax_ce_in_place(z, y):
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    p[np.arange(len(y)), y] -= 1
+    return p / len(z)
 
 
 def naive_sigmoid(z):
@@ -129,78 +167,60 @@ def dead(z_test, reduce):
     return lambda X, W, b: reduce(z_test(X @ W + b))
 
 
-GOOD = {
-    "relu": act.relu_grad,
-    "leaky": act.leaky_relu_grad,
-    "tanh": act.tanh_grad,
-    "sigmoid": act.sigmoid_grad,
-}
-
 WRONG = [
-    # relu
-    ("relu", (lambda z: np.max(z, 0), act.relu_grad), "np.max(z, 0) is the largest entry"),
-    ("relu", (lambda z: np.minimum(z, 0), act.relu_grad), "kept the negative part"),
-    ("relu", (np.abs, act.relu_grad), "took the absolute value"),
-    ("relu", (relu_in_place, act.relu_grad), "changed its input `z` in place"),
-    ("relu", (act.relu, lambda z: z > 0), "returned booleans"),
-    ("relu", (act.relu, lambda z: np.where(z > 0, z, 0)), "returned relu(z): the slope for z > 0"),
-    ("relu", (act.relu, lambda z: (z >= 0).astype(z.dtype)), "at z = 0 the derivative is taken"),
-    ("relu", (act.relu, np.sign), "np.sign gives -1 for negative z"),
-    ("relu", (act.relu, lambda z: (z > 0).astype(float)), "float32 inputs came back as float64"),
-    # leaky_relu
+    # relu_backward
+    ("relu_backward", lambda dout, z: (z > 0).astype(z.dtype), "returned relu'(z) alone"),
+    ("relu_backward", lambda dout, z: dout * (z >= 0), "gate with z > 0, not z >= 0"),
+    ("relu_backward", lambda dout, z: dout * np.maximum(z, 0), "multiplied dout by relu(z)"),
+    ("relu_backward", lambda dout, z: dout * z, "multiplied dout by z itself"),
+    ("relu_backward", lambda dout, z: np.maximum(dout, 0), "applied ReLU to dout"),
+    ("relu_backward", lambda dout, z: dout.copy(), "returned dout unchanged"),
+    ("relu_backward", relu_backward_in_place, "changed its input `dout` in place"),
+    ("relu_backward", lambda dout, z: dout * (z > 0.0).astype(float), "float32 inputs came"),
+    # leaky_relu_backward
     (
-        "leaky_relu",
-        (lambda z, a=0.01: np.where(z > 0, a * z, z), act.leaky_relu_grad),
-        "applied the slope to the positive side",
-    ),
-    (
-        "leaky_relu",
-        (lambda z, a=0.01: np.where(z > 0, z, 0.01 * z), act.leaky_relu_grad),
-        "leaky_relu ignored the negative_slope argument",
-    ),
-    (
-        "leaky_relu",
-        (lambda z, a=0.01: np.maximum(z, 0), act.leaky_relu_grad),
-        "negative inputs became 0 (that is ReLU)",
-    ),
-    (
-        "leaky_relu",
-        (lambda z, a=0.01: a * z, act.leaky_relu_grad),
-        "multiplied every entry by negative_slope",
-    ),
-    (
-        "leaky_relu",
-        (act.leaky_relu, lambda z, a=0.01: np.where(z > 0, a, 1.0).astype(z.dtype)),
+        "leaky_relu_backward",
+        lambda dout, z, a=0.01: np.where(z > 0, a * dout, dout),
         "swapped the slopes",
     ),
     (
-        "leaky_relu",
-        (act.leaky_relu, lambda z, a=0.01: np.where(z > 0, 1.0, 0.01).astype(z.dtype)),
-        "leaky_relu_grad ignored the negative_slope argument",
+        "leaky_relu_backward",
+        lambda dout, z, a=0.01: np.where(z > 0, dout, 0.01 * dout),
+        "ignored the negative_slope argument",
     ),
     (
-        "leaky_relu",
-        (act.leaky_relu, lambda z, a=0.01: act.relu_grad(z)),
-        "the slope for z <= 0 is negative_slope, not 0",
+        "leaky_relu_backward",
+        lambda dout, z, a=0.01: dout * (z > 0),
+        "gave 0 where z <= 0 (that is ReLU's backward pass)",
     ),
     (
-        "leaky_relu",
-        (act.leaky_relu, lambda z, a=0.01: np.where(z >= 0, 1.0, a).astype(z.dtype)),
-        "at z = 0 the derivative takes the left-hand slope",
+        "leaky_relu_backward",
+        lambda dout, z, a=0.01: np.where(z >= 0, dout, a * dout),
+        "test z > 0, not z >= 0",
     ),
     (
-        "leaky_relu",
-        (act.leaky_relu, lambda z, a=0.01: np.where(z > 0, 1.0, a)),
+        "leaky_relu_backward",
+        lambda dout, z, a=0.01: np.where(z > 0, 1.0, a).astype(z.dtype),
+        "returned the local derivative alone",
+    ),
+    (
+        "leaky_relu_backward",
+        lambda dout, z, a=0.01: dout * np.where(z > 0, 1.0, a),
         "float32 inputs came back as float64",
     ),
-    # tanh
-    ("tanh", (naive_tanh, act.tanh_grad), "is inf / inf = NaN once exp overflows"),
-    ("tanh", (lambda z: 2 * act.sigmoid(z) - 1, act.tanh_grad), "the factor 2 inside the sigmoid"),
-    ("tanh", (act.sigmoid, act.tanh_grad), "that is the sigmoid"),
-    ("tanh", (np.tanh, lambda z: 1 - np.tanh(z)), "the square is missing"),
-    ("tanh", (np.tanh, lambda z: 1 - z**2), "squared z instead of tanh(z)"),
-    ("tanh", (np.tanh, lambda z: np.tanh(z) ** 2), "returned tanh(z)²"),
-    ("tanh", (np.tanh, lambda z: 1 + np.tanh(z) ** 2), "a sign is flipped"),
+    (
+        "leaky_relu_backward",
+        lambda dout, z, a=0.01: np.where(dout > 0, dout, a * dout),
+        "tested the sign of dout",
+    ),
+    # tanh_backward
+    ("tanh_backward", lambda dout, out: dout * (1 - np.tanh(out) ** 2), "treated the cache as z"),
+    ("tanh_backward", lambda dout, out: dout * (1 - out), "the square is missing"),
+    ("tanh_backward", lambda dout, out: dout * (1 - out) ** 2, "squared the wrong thing"),
+    ("tanh_backward", lambda dout, out: dout * (1 + out**2), "a sign is flipped"),
+    ("tanh_backward", lambda dout, out: dout * out * (1 - out), "that is the sigmoid's pattern"),
+    ("tanh_backward", lambda dout, out: 1 - out**2, "returned the local derivative alone"),
+    ("tanh_backward", lambda dout, out: dout * out, "multiplied dout by out"),
     # stable_sigmoid
     (
         "stable_sigmoid",
@@ -247,6 +267,46 @@ WRONG = [
         "stable_softmax",
         (lambda z: np.exp(z - z.max(axis=1, keepdims=True)),),
         "forgot to normalise",
+    ),
+    # softmax_ce_backward
+    ("softmax_ce_backward", lambda z, y: softmax_ce_onehot(z, y) * len(z), "forgot to divide by N"),
+    ("softmax_ce_backward", lambda z, y: -softmax_ce_onehot(z, y), "the sign is flipped"),
+    (
+        "softmax_ce_backward",
+        lambda z, y: softmax_ce_onehot(z, y) * len(z) / z.shape[1],
+        "divided by C, the number of classes",
+    ),
+    ("softmax_ce_backward", softmax_ce_columns, "p[:, y] -= 1 subtracts 1 in the columns"),
+    (
+        "softmax_ce_backward",
+        lambda z, y: act.softmax(z, axis=1) / len(z),
+        "forgot the one-hot label",
+    ),
+    (
+        "softmax_ce_backward",
+        lambda z, y: (act.softmax(z, axis=1) - 1) / len(z),
+        "subtracted 1 from every entry",
+    ),
+    (
+        "softmax_ce_backward",
+        lambda z, y: (act.softmax(z, axis=0) - np.eye(z.shape[1], dtype=z.dtype)[y]) / len(z),
+        "took the softmax over axis 0",
+    ),
+    (
+        "softmax_ce_backward",
+        lambda z, y: (naive_softmax(z) - np.eye(z.shape[1], dtype=z.dtype)[y]) / len(z),
+        "the softmax overflowed",
+    ),
+    (
+        "softmax_ce_backward",
+        lambda z, y: (global_max_softmax(z) - np.eye(z.shape[1], dtype=z.dtype)[y]) / len(z),
+        "subtracted the maximum of the whole array",
+    ),
+    ("softmax_ce_backward", softmax_ce_in_place, "changed its input `z` in place"),
+    (
+        "softmax_ce_backward",
+        lambda z, y: (act.softmax(z, axis=1) - np.eye(z.shape[1])[y]) / len(z),
+        "float32 inputs came back as float64",
     ),
     # count_dead_units
     (
@@ -309,18 +369,48 @@ def test_overflow_failures_have_their_own_kind():
 def test_the_solutions_stay_quiet_when_numpy_raises_on_overflow(solutions):
     z = np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        for name in ("tanh", "tanh_grad", "sigmoid", "sigmoid_grad"):
+        for name in ("sigmoid", "sigmoid_grad"):
             assert np.all(np.isfinite(solutions[name](z)))
-        p = solutions["softmax"](np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1001.0, -999.0]]))
+        big = np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1001.0, -999.0]])
+        p = solutions["softmax"](big)
+        dz = solutions["softmax_ce_backward"](big, np.array([1, 2]))
     np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    np.testing.assert_allclose(dz.sum(axis=1), 0.0, atol=1e-15)
+
+
+def test_the_softmax_ce_gradient_matches_finite_differences_of_the_loss(solutions, rng):
+    z, y = rng.normal(size=(4, 3)), np.array([0, 2, 1, 2])
+
+    def loss(z):
+        return -np.mean(np.log(act.softmax(z, axis=1)[np.arange(4), y]))
+
+    numeric = np.zeros_like(z)
+    for idx in np.ndindex(*z.shape):
+        step = np.zeros_like(z)
+        step[idx] = 1e-6
+        numeric[idx] = (loss(z + step) - loss(z - step)) / 2e-6
+    analytic = solutions["softmax_ce_backward"](z, y)
+    rel = np.max(np.abs(analytic - numeric)) / max(1e-8, np.max(np.abs(analytic) + np.abs(numeric)))
+    assert rel < 1e-7
+
+
+def test_the_catalogue_catches_the_global_max_softmax_inside_the_gradient():
+    # the issue's example: every row's maximum differs, so a global shift underflows a row
+    def global_max(z, y):
+        return (global_max_softmax(z) - np.eye(z.shape[1], dtype=z.dtype)[y]) / len(z)
+
+    failure = fails_with("softmax_ce_backward", global_max, "subtract each row's own maximum")
+    assert "NaN" in str(failure)
 
 
 def test_a_failure_message_is_short_and_names_the_case():
     with pytest.raises(ExerciseFailed) as info:
-        ch04.check_relu(act.relu, lambda z: (z >= 0).astype(z.dtype))
+        ch04.check_relu_backward(lambda dout, z: dout * (z >= 0))
     lines = str(info.value).splitlines()
-    assert lines[0] == "ReLU and its derivative: your relu_grad(z) has wrong values"
-    assert lines[1] == "  tried:          z (7,) float64 — seed 0, some entries exactly 0"
+    assert lines[0] == "ReLU backward pass: your dz has wrong values"
+    assert lines[1] == (
+        "  tried:          dout (7,) float64, z (7,) float64 — seed 0, some z exactly 0"
+    )
     assert len(lines) <= 6
 
 

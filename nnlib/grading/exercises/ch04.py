@@ -1,23 +1,29 @@
-"""Checks of chapter 4's exercises: activation functions and their derivatives.
+"""Checks of chapter 4's exercises: activation functions, forward and backward.
 
-====================  ==========================================================  ======
-exercise id           the learner writes                                          points
-====================  ==========================================================  ======
-``relu``              ``relu(z)`` and ``relu_grad(z)``                                1
-``leaky_relu``        ``leaky_relu(z, negative_slope=0.01)`` and its ``_grad``        1
-``tanh``              ``tanh(z)`` and ``tanh_grad(z)``                                1
-``stable_sigmoid``    ``sigmoid(z)`` and ``sigmoid_grad(z)``, no overflow             2
-``stable_softmax``    ``softmax(z)`` over the rows of (N, C), no overflow             2
-``count_dead_units``  ``count_dead_units(X, W, b) -> int``                            1
-====================  ==========================================================  ======
+=======================  ===========================================================  ======
+exercise id              the learner writes                                           points
+=======================  ===========================================================  ======
+``relu_backward``        ``relu_backward(dout, z) -> dz`` from the cached input z         1
+``leaky_relu_backward``  ``leaky_relu_backward(dout, z, negative_slope=0.01) -> dz``      1
+``tanh_backward``        ``tanh_backward(dout, out) -> dz`` from the cached output        1
+``stable_sigmoid``       ``sigmoid(z)`` and ``sigmoid_grad(z)``, no overflow              2
+``stable_softmax``       ``softmax(z)`` over the rows of (N, C), no overflow              2
+``softmax_ce_backward``  ``softmax_ce_backward(z, y) -> dz = (softmax(z) - onehot) / N``  3
+``count_dead_units``     ``count_dead_units(X, W, b) -> int``                             1
+=======================  ===========================================================  ======
 
-The elementwise functions are compared with :mod:`nnlib.activations` on
-several shapes (1-D to 3-D), float64 and float32 (which must stay float32),
-inputs with exact zeros (the kink: derivatives take the left-hand value there,
-as in nnlib and PyTorch) and, for the functions built on ``exp``, inputs as
-large as ``|z| = 1000``. The stable sigmoid and softmax must also run without
-an overflow warning from NumPy. A check of two functions (``relu`` and
-``relu_grad``) takes both: ``check_relu(relu, relu_grad)``.
+The backward passes take the upstream gradient ``dout`` and what the forward
+pass cached (``z`` for the ReLUs, ``out = tanh(z)`` for tanh), of one shape
+and dtype, and must return a new array of that shape and dtype. They are
+compared with the chain rule on several shapes (1-D to 3-D), float64 and
+float32 (which must stay float32), random ``dout`` and exact zeros in ``z``
+(the kink: derivatives take the left-hand value there, as in nnlib and
+PyTorch); tanh's cache also holds exact +-1 (saturation). The elementwise
+forward functions are compared with :mod:`nnlib.activations`, for the
+functions built on ``exp`` with inputs as large as ``|z| = 1000``; the stable
+sigmoid, softmax and softmax cross-entropy backward must also run without an
+overflow warning from NumPy. A check of two functions (``sigmoid`` and
+``sigmoid_grad``) takes both: ``check_stable_sigmoid(sigmoid, sigmoid_grad)``.
 """
 
 from __future__ import annotations
@@ -33,19 +39,23 @@ from ..diagnose import Mistake
 from ..registry import Exercise
 
 __all__ = [
-    "check_relu",
-    "check_leaky_relu",
-    "check_tanh",
+    "check_relu_backward",
+    "check_leaky_relu_backward",
+    "check_tanh_backward",
     "check_stable_sigmoid",
     "check_stable_softmax",
+    "check_softmax_ce_backward",
     "check_count_dead_units",
 ]
 
-RELU = Exercise("ch04", "relu", "ReLU and its derivative", points=1)
-LEAKY_RELU = Exercise("ch04", "leaky_relu", "Leaky ReLU and its derivative", points=1)
-TANH = Exercise("ch04", "tanh", "tanh and its derivative", points=1)
+RELU_BACKWARD = Exercise("ch04", "relu_backward", "ReLU backward pass", points=1)
+LEAKY_RELU_BACKWARD = Exercise("ch04", "leaky_relu_backward", "Leaky ReLU backward pass", points=1)
+TANH_BACKWARD = Exercise("ch04", "tanh_backward", "tanh backward pass from its output", points=1)
 STABLE_SIGMOID = Exercise("ch04", "stable_sigmoid", "A numerically stable sigmoid", points=2)
 STABLE_SOFTMAX = Exercise("ch04", "stable_softmax", "A numerically stable softmax", points=2)
+SOFTMAX_CE_BACKWARD = Exercise(
+    "ch04", "softmax_ce_backward", "Softmax with cross-entropy, backward", points=3
+)
 COUNT_DEAD_UNITS = Exercise("ch04", "count_dead_units", "Counting dead ReLU units", points=1)
 
 # (seed, shape, scale, dtype): exact zeros are planted in every case (the kink)
@@ -74,202 +84,184 @@ def _nan(got: Any) -> bool:
     return bool(np.any(np.isnan(np.asarray(got, dtype=float))))
 
 
-def _boolean(got: Any, exp: Any, ctx: dict) -> bool:
-    return np.asarray(got).dtype == np.bool_
+# ---------------------------------------------------------------- backward passes: shared
 
 
-def _pair(
-    c: Check,
-    fn: Any,
-    grad_fn: Any,
-    args: tuple,
-    note: str,
-    ref: Callable,
-    dref: Callable,
-    names: tuple[str, str],
-    mistakes: list[Mistake],
-    grad_mistakes: list[Mistake],
+def _backward_inputs(offset: int, saturate: bool = False) -> list[tuple[np.ndarray, ...]]:
+    """(dout, z, note) per case: random dout (never ones), z with exact zeros planted.
+
+    With ``saturate``, z also reaches +-20, where tanh(z) is exactly +-1 in float64.
+    """
+    out = []
+    for seed, shape, scale, dtype in _CASES:
+        rng = np.random.default_rng(offset + seed)
+        z = (scale * rng.normal(size=shape)).astype(dtype)
+        z.flat[::4] = 0.0
+        if saturate and z.size > 4:
+            z.flat[1], z.flat[2] = 20.0, -20.0
+        dout = rng.normal(size=shape).astype(dtype)
+        out.append((dout, z, f"seed {seed}, some z exactly 0"))
+    return out
+
+
+def _backward(
+    c: Check, args: tuple, note: str, expected: np.ndarray, mistakes: list[Mistake]
 ) -> None:
-    """Call ``fn`` and ``grad_fn`` on ``args`` and compare both with the references."""
-    out = c.call(*args, note=note)
-    c.compare(out, ref(*args), name=names[0], mistakes=mistakes)
-    d = c.call(*args, fn=grad_fn, note=note)
-    c.compare(d, dref(*args), name=names[1], mistakes=grad_mistakes)
+    dz = c.call(*args, note=note)
+    c.compare(dz, expected, name="dz", mistakes=mistakes)
 
 
-# ---------------------------------------------------------------- relu
+def _as(dtype: Any, x: Any) -> np.ndarray:
+    return np.asarray(x).astype(dtype)
 
-_BOOL_GRAD = Mistake(
-    "returned booleans (True/False): convert the mask to numbers, e.g. (z > 0).astype(z.dtype)",
-    _boolean,
-)
+
+# ---------------------------------------------------------------- relu_backward
+
+
+def _relu_dz(dout: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return dout * (z > 0)  # (same shape as z)
+
 
 _RELU_MISTAKES = [
     Mistake(
-        "np.max(z, 0) is the largest entry along axis 0; the elementwise maximum with 0 is "
-        "np.maximum(z, 0)",
-        impl=lambda z: np.max(z, 0),
+        "returned relu'(z) alone: the chain rule multiplies it by the upstream gradient, "
+        "dz = dout * (z > 0)",
+        impl=lambda dout, z: (z > 0).astype(z.dtype),
     ),
-    Mistake("kept the negative part: relu(z) = max(z, 0)", impl=lambda z: np.minimum(z, 0)),
-    Mistake("took the absolute value: negative inputs give 0", impl=lambda z: np.abs(z)),
-    Mistake("returned z unchanged: negative inputs must become 0", impl=lambda z: z),
-]
-_RELU_GRAD_MISTAKES = [
-    _BOOL_GRAD,
-    Mistake("returned relu(z): the slope for z > 0 is 1, not z", impl=lambda z: np.maximum(z, 0)),
     Mistake(
         "at z = 0 the derivative is taken as 0 (the left-hand slope, as in nnlib and PyTorch): "
-        "test z > 0, not z >= 0",
-        impl=lambda z: (z >= 0).astype(z.dtype),
+        "gate with z > 0, not z >= 0",
+        impl=lambda dout, z: dout * (z >= 0),
     ),
     Mistake(
-        "np.sign gives -1 for negative z; the slope of ReLU there is 0",
-        impl=lambda z: np.sign(z),
+        "multiplied dout by relu(z): the local derivative is 1 where z > 0 and 0 elsewhere, not z",
+        impl=lambda dout, z: dout * np.maximum(z, 0),
     ),
-    Mistake("the slope is 0 for z <= 0, not 1 everywhere", impl=lambda z: np.ones_like(z)),
+    Mistake(
+        "multiplied dout by z itself: ReLU passes dout through where z > 0 and blocks it elsewhere",
+        impl=lambda dout, z: dout * z,
+    ),
+    Mistake(
+        "applied ReLU to dout: the gate is the sign of the cached input z, not of dout, "
+        "dz = dout * (z > 0)",
+        impl=lambda dout, z: np.maximum(dout, 0),
+    ),
+    Mistake(
+        "returned dout unchanged: entries whose z was <= 0 must get 0",
+        impl=lambda dout, z: dout,
+    ),
 ]
 
 
-def check_relu(relu: Any, relu_grad: Any) -> None:
-    """``relu(z) = max(z, 0)`` and ``relu_grad(z) = 1 where z > 0, else 0``."""
-    with Check(RELU, relu) as c:
-        for z, note in _inputs(2000):
-            _pair(
-                c,
-                relu,
-                relu_grad,
-                (z,),
-                note,
-                act.relu,
-                act.relu_grad,
-                ("relu(z)", "relu_grad(z)"),
-                _RELU_MISTAKES,
-                _RELU_GRAD_MISTAKES,
-            )
+def check_relu_backward(relu_backward: Any) -> None:
+    """``relu_backward(dout, z) = dout * (z > 0)``, a new array of ``dout``'s shape and dtype."""
+    with Check(RELU_BACKWARD, relu_backward) as c:
+        for dout, z, note in _backward_inputs(2000):
+            _backward(c, (dout, z), note, _relu_dz(dout, z), _RELU_MISTAKES)
 
 
-# ---------------------------------------------------------------- leaky_relu
+# ---------------------------------------------------------------- leaky_relu_backward
 
 
 def _slope(args: tuple) -> float:
-    return args[1] if len(args) > 1 else 0.01
+    return args[2] if len(args) > 2 else 0.01
+
+
+def _leaky_dz(dout: np.ndarray, z: np.ndarray, a: float = 0.01) -> np.ndarray:
+    return np.where(z > 0, dout, a * dout)  # (same shape as z)
 
 
 _LEAKY_MISTAKES = [
     Mistake(
-        "applied the slope to the positive side: z > 0 passes unchanged, negative_slope "
-        "multiplies z <= 0",
-        impl=lambda z, *a: np.where(z > 0, _slope((z, *a)) * z, z),
+        "swapped the slopes: dout passes unchanged where z > 0 and is multiplied by "
+        "negative_slope where z <= 0",
+        impl=lambda dout, z, *a: np.where(z > 0, _slope((dout, z, *a)) * dout, dout),
     ),
     Mistake(
-        "leaky_relu ignored the negative_slope argument (used 0.01 whatever was passed)",
-        impl=lambda z, *a: act.leaky_relu(z, 0.01),
+        "ignored the negative_slope argument (used 0.01 whatever was passed)",
+        impl=lambda dout, z, *a: _leaky_dz(dout, z, 0.01),
     ),
     Mistake(
-        "negative inputs became 0 (that is ReLU): multiply them by negative_slope instead",
-        impl=lambda z, *a: act.relu(z),
-    ),
-    Mistake(
-        "multiplied every entry by negative_slope: only z <= 0 is scaled",
-        impl=lambda z, *a: _slope((z, *a)) * z,
-    ),
-]
-_LEAKY_GRAD_MISTAKES = [
-    _BOOL_GRAD,
-    Mistake(
-        "swapped the slopes: 1 for z > 0, negative_slope for z <= 0",
-        impl=lambda z, *a: np.where(z > 0, _slope((z, *a)), 1.0),
-    ),
-    Mistake(
-        "leaky_relu_grad ignored the negative_slope argument (used 0.01 whatever was passed)",
-        impl=lambda z, *a: act.leaky_relu_grad(z, 0.01),
-    ),
-    Mistake(
-        "the slope for z <= 0 is negative_slope, not 0 (that is ReLU's derivative)",
-        impl=lambda z, *a: act.relu_grad(z),
-    ),
-    Mistake(
-        "returned leaky_relu(z): the derivative is 1 or negative_slope",
-        impl=lambda z, *a: act.leaky_relu(z, _slope((z, *a))),
+        "gave 0 where z <= 0 (that is ReLU's backward pass): Leaky ReLU passes negative_slope "
+        "* dout there",
+        impl=lambda dout, z, *a: _relu_dz(dout, z),
     ),
     Mistake(
         "at z = 0 the derivative takes the left-hand slope, negative_slope (as in nnlib and "
         "PyTorch): test z > 0, not z >= 0",
-        impl=lambda z, *a: np.where(z >= 0, 1.0, _slope((z, *a))),
+        impl=lambda dout, z, *a: np.where(z >= 0, dout, _slope((dout, z, *a)) * dout),
+    ),
+    Mistake(
+        "returned the local derivative alone: multiply it by dout (the chain rule)",
+        impl=lambda dout, z, *a: np.where(z > 0, 1.0, _slope((dout, z, *a))),
+    ),
+    Mistake(
+        "multiplied dout by leaky_relu(z): the local derivative is 1 or negative_slope, not "
+        "the activation",
+        impl=lambda dout, z, *a: dout * np.where(z > 0, z, _slope((dout, z, *a)) * z),
+    ),
+    Mistake(
+        "tested the sign of dout: the slope is chosen by the cached input z",
+        impl=lambda dout, z, *a: _leaky_dz(dout, dout, _slope((dout, z, *a))),
     ),
 ]
 
 
-def check_leaky_relu(leaky_relu: Any, leaky_relu_grad: Any) -> None:
-    """``leaky_relu(z, a) = z if z > 0 else a z``; derivative 1 or ``a`` (``a`` at 0)."""
+def check_leaky_relu_backward(leaky_relu_backward: Any) -> None:
+    """``dz = dout`` where ``z > 0``, ``negative_slope * dout`` elsewhere (also at 0)."""
     slopes = [None, 0.2, 0.1, 0.3, 0.05]  # None: the default, 0.01
-    with Check(LEAKY_RELU, leaky_relu) as c:
-        for (z, note), a in zip(_inputs(2100), slopes, strict=True):
-            args = (z,) if a is None else (z, a)
-            _pair(
-                c,
-                leaky_relu,
-                leaky_relu_grad,
-                args,
-                note,
-                act.leaky_relu,
-                act.leaky_relu_grad,
-                ("leaky_relu(z)", "leaky_relu_grad(z)"),
-                _LEAKY_MISTAKES,
-                _LEAKY_GRAD_MISTAKES,
-            )
+    with Check(LEAKY_RELU_BACKWARD, leaky_relu_backward) as c:
+        for (dout, z, note), a in zip(_backward_inputs(2100), slopes, strict=True):
+            args = (dout, z) if a is None else (dout, z, a)
+            expected = _as(z.dtype, _leaky_dz(dout, z, 0.01 if a is None else a))
+            _backward(c, args, note, expected, _LEAKY_MISTAKES)
 
 
-# ---------------------------------------------------------------- tanh
+# ---------------------------------------------------------------- tanh_backward
+
 
 _TANH_MISTAKES = [
     Mistake(
-        "(exp(z) - exp(-z)) / (exp(z) + exp(-z)) is inf / inf = NaN once exp overflows "
-        "(|z| > 710): use np.tanh, or the form (1 - exp(-2|z|)) / (1 + exp(-2|z|)) with z's sign",
-        lambda got, exp, ctx: _nan(got),
+        "treated the cache as z: `out` is already tanh(z), so the derivative is 1 - out**2, "
+        "not 1 - tanh(out)**2",
+        impl=lambda dout, out: dout * (1 - np.tanh(out) ** 2),
     ),
     Mistake(
-        "tanh(z) = 2 sigmoid(2z) - 1: the factor 2 inside the sigmoid is missing",
-        impl=lambda z: 2 * act.sigmoid(z) - 1,
-    ),
-    Mistake("that is the sigmoid; tanh has values in (-1, 1)", impl=lambda z: act.sigmoid(z)),
-]
-_TANH_GRAD_MISTAKES = [
-    Mistake(
-        "the square is missing: tanh'(z) = 1 - tanh(z)², not 1 - tanh(z)",
-        impl=lambda z: 1 - np.tanh(z),
+        "the square is missing: tanh'(z) = 1 - tanh(z)², so dz = dout * (1 - out**2)",
+        impl=lambda dout, out: dout * (1 - out),
     ),
     Mistake(
-        "squared z instead of tanh(z): tanh'(z) = 1 - tanh(z)²",
-        impl=lambda z: 1 - z**2,
+        "squared the wrong thing: (1 - out)**2 is not 1 - out**2",
+        impl=lambda dout, out: dout * (1 - out) ** 2,
     ),
-    Mistake("returned tanh(z)²: the derivative is 1 - tanh(z)²", impl=lambda z: np.tanh(z) ** 2),
-    Mistake("a sign is flipped: tanh'(z) = 1 - tanh(z)²", impl=lambda z: 1 + np.tanh(z) ** 2),
     Mistake(
-        "squared the wrong thing: (1 - tanh(z))² is not 1 - tanh(z)²",
-        impl=lambda z: (1 - np.tanh(z)) ** 2,
+        "a sign is flipped: the local derivative is 1 - out**2",
+        impl=lambda dout, out: dout * (1 + out**2),
     ),
-    Mistake("returned tanh(z) itself, not its derivative", impl=lambda z: np.tanh(z)),
+    Mistake(
+        "that is the sigmoid's pattern, s (1 - s); tanh's derivative is 1 - out**2",
+        impl=lambda dout, out: dout * out * (1 - out),
+    ),
+    Mistake(
+        "returned the local derivative alone: multiply it by dout (the chain rule)",
+        impl=lambda dout, out: 1 - out**2,
+    ),
+    Mistake(
+        "multiplied dout by out: the local derivative is 1 - out**2",
+        impl=lambda dout, out: dout * out,
+    ),
 ]
 
 
-def check_tanh(tanh: Any, tanh_grad: Any) -> None:
-    """``tanh(z)`` (finite for |z| up to 1000) and ``tanh_grad(z) = 1 - tanh(z)**2``."""
-    cases = [*_inputs(2200), (_HUGE, "|z| as large as 1000")]
-    with Check(TANH, tanh) as c:
-        for z, note in cases:
-            _pair(
-                c,
-                tanh,
-                tanh_grad,
-                (z,),
-                note,
-                act.tanh,
-                act.tanh_grad,
-                ("tanh(z)", "tanh_grad(z)"),
-                _TANH_MISTAKES,
-                _TANH_GRAD_MISTAKES,
+def check_tanh_backward(tanh_backward: Any) -> None:
+    """``tanh_backward(dout, out) = dout * (1 - out**2)`` with ``out = tanh(z)`` cached."""
+    with Check(TANH_BACKWARD, tanh_backward) as c:
+        for dout, z, note in _backward_inputs(2200, saturate=True):
+            out = np.tanh(z)  # what the forward pass cached, in z's dtype
+            note = note.replace("z exactly 0", "out exactly 0") + (
+                "" if z.size <= 4 else ", |out| = 1"
             )
+            _backward(c, (dout, out), note, dout * (1 - out**2), _TANH_MISTAKES)
 
 
 # ---------------------------------------------------------------- stable_sigmoid
@@ -459,6 +451,105 @@ def check_stable_softmax(softmax: Any) -> None:
             p = c.call(z, note=note)
             c.compare(p, act.softmax(z, axis=1), name="softmax(z)", mistakes=_SOFTMAX_MISTAKES)
             _no_overflow(c, "softmax(z)", _SOFTMAX_OVERFLOWS)
+
+
+# ---------------------------------------------------------------- softmax_ce_backward
+
+
+def _onehot(y: np.ndarray, classes: int) -> np.ndarray:
+    return np.eye(classes)[y]  # (N, C)
+
+
+def _ce_dz(z: np.ndarray, y: np.ndarray, *, sign: float = 1.0, scale: str = "N") -> np.ndarray:
+    """The reference (defaults) and the catalogued mistakes of the sign and the scale."""
+    n, classes = z.shape
+    p = act.softmax(z.astype(np.float64), axis=1)  # (N, C)
+    d = {"N": n, "C": classes, "1": 1}[scale]
+    return (sign * (p - _onehot(y, classes)) / d).astype(z.dtype)
+
+
+def _columns_y(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``p[:, y] -= 1``: column y_i of *every* row loses 1 (once per distinct label)."""
+    p = act.softmax(z.astype(np.float64), axis=1)
+    p[:, y] -= 1
+    return p / z.shape[0]
+
+
+_CE_MISTAKES = [
+    Mistake(
+        "forgot to divide by N: the loss is the mean over the batch, so dz = (p - onehot) / N",
+        impl=lambda z, y: _ce_dz(z, y, scale="1"),
+    ),
+    Mistake(
+        "the sign is flipped: dz = p - onehot (raising the label's logit lowers the loss, so "
+        "its gradient entry is negative)",
+        impl=lambda z, y: _ce_dz(z, y, sign=-1.0),
+    ),
+    Mistake(
+        "divided by C, the number of classes: the loss averages over the N examples, so "
+        "dz = (p - onehot) / N",
+        impl=lambda z, y: _ce_dz(z, y, scale="C"),
+    ),
+    Mistake(
+        "p[:, y] -= 1 subtracts 1 in the columns y of every row; subtract it once per row, at "
+        "that row's label: p[np.arange(N), y] -= 1",
+        impl=_columns_y,
+    ),
+    Mistake(
+        "forgot the one-hot label: dz = (softmax(z) - onehot(y)) / N",
+        impl=lambda z, y: act.softmax(z.astype(np.float64), axis=1) / z.shape[0],
+    ),
+    Mistake(
+        "subtracted 1 from every entry (a one-hot of all ones?): only the label's entry of each "
+        "row loses 1",
+        impl=lambda z, y: (act.softmax(z.astype(np.float64), axis=1) - 1) / z.shape[0],
+    ),
+    Mistake(
+        "took the softmax over axis 0 (the batch): each row's probabilities must sum to 1, "
+        "softmax over axis 1",
+        impl=lambda z, y: (
+            (act.softmax(z.astype(np.float64), axis=0) - _onehot(y, z.shape[1])) / z.shape[0]
+        ),
+    ),
+    Mistake(
+        "the softmax overflowed: exp of a large logit is inf (inf / inf = NaN); subtract each "
+        "row's maximum before exp, as in exercise 5",
+        _same_nans(_naive_softmax),
+    ),
+    Mistake(
+        "subtracted the maximum of the whole array: a row far below it underflows to 0 / 0; "
+        "subtract each row's own maximum",
+        _same_nans(_global_max_softmax),
+    ),
+]
+
+
+def check_softmax_ce_backward(softmax_ce_backward: Any) -> None:
+    """``softmax_ce_backward(z, y) = (softmax(z) - onehot(y)) / N`` for logits ``z`` (N, C)."""
+    cases = []  # (z, y, note)
+    for seed, n, classes, scale, dtype in [  # a square case first: keepdims mistakes run
+        (0, 4, 4, 2.0, np.float64),
+        (1, 6, 3, 3.0, np.float64),
+        (2, 1, 5, 2.0, np.float64),
+        (3, 5, 1, 2.0, np.float64),
+        (4, 7, 4, 2.0, np.float32),
+    ]:
+        rng = np.random.default_rng(2600 + seed)
+        z = (scale * rng.normal(size=(n, classes))).astype(dtype)
+        y = rng.permutation(np.arange(n) % classes)  # every class that fits, in shuffled rows
+        if seed == 0:
+            y[y == classes - 1] = 0  # a repeated label and an unused class: p[:, y] stands out
+        cases.append((z, y, f"N = {n}, C = {classes}, seed {seed}"))
+    big = np.array([[1000.0, 0.0, -1000.0], [-800.0, -801.0, -802.0], [5.0, 3.0, 4.0]])
+    cases += [
+        (big, np.array([2, 0, 1]), "logits as large as 1000, rows far apart"),
+        (big.astype(np.float32), np.array([0, 2, 2], dtype=np.int32), "float32, int32 labels"),
+    ]
+    with Check(SOFTMAX_CE_BACKWARD, softmax_ce_backward) as c:
+        for z, y, note in cases:
+            dz = c.call(z, y, note=note)
+            c.compare(dz, _ce_dz(z, y), name="dz", mistakes=_CE_MISTAKES)
+            _no_overflow(c, "softmax_ce_backward(z, y)", _SOFTMAX_OVERFLOWS)
 
 
 # ---------------------------------------------------------------- count_dead_units
