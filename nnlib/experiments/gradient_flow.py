@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from ..diagnostics import layer_outputs
 from ..layers import Linear, Sequential
 from ..losses import CrossEntropyLoss, MSELoss
 from ..models import mlp
+from ..module import Module
 from ..optim import SGD
 from ..training import History, fit
 
@@ -82,9 +83,10 @@ def layer_grad_norms(
 ) -> np.ndarray:
     """``||dL/dW||`` (Frobenius) of every ``Linear`` layer after one backward pass.
 
-    One forward pass on ``X``, the loss against ``y``, one backward pass; no
-    parameter changes (the layers' ``grads`` are overwritten, as by any
-    backward pass).
+    Layers inside blocks (a ``Residual``'s ``Sequential``) count too, in the
+    order the forward pass meets them. One forward pass on ``X``, the loss
+    against ``y``, one backward pass; no parameter changes (the layers'
+    ``grads`` are overwritten, as by any backward pass).
 
     Parameters
     ----------
@@ -106,10 +108,17 @@ def layer_grad_norms(
         model.backward(loss_fn.backward())
     norms = [
         math.sqrt(float(np.vdot(layer.grads["W"], layer.grads["W"])))
-        for layer in model
+        for layer in _walk(model)
         if isinstance(layer, Linear)
     ]
     return np.array(norms)
+
+
+def _walk(module: Module) -> Iterator[Module]:
+    """``module`` and every module inside it, depth first, in forward order."""
+    yield module
+    for child in module.children():
+        yield from _walk(child)
 
 
 def activation_slopes(model: Sequential, X: np.ndarray) -> np.ndarray:
