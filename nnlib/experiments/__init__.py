@@ -46,6 +46,7 @@ from .cures import (
     cure_profile,
     cures_table,
     deep_net,
+    image_share,
     standardized_digits,
     train_cure,
 )
@@ -175,6 +176,7 @@ __all__ = [
     "CureRun",
     "train_cure",
     "batch_mode_accuracy",
+    "image_share",
     "cures_table",
     "INIT_NAME_MAP",
     "init_names_table",

@@ -16,6 +16,9 @@ off, one hidden layer at a time::
   inside residual blocks included);
 * :func:`train_cure` trains a variant for a fixed budget on the standardized
   digits (:func:`standardized_digits`) and measures its test accuracy;
+* :func:`image_share` measures, after every hidden ``Linear``, how much of
+  the spread of a row comes from the image rather than from offsets that
+  every image shares (what layer norm cannot remove);
 * :func:`batch_mode_accuracy` classifies the test digits in *training* mode,
   in random batches of a given size: what batch norm does when the batch
   statistics replace the running ones, and why small batches hurt.
@@ -56,6 +59,7 @@ __all__ = [
     "CureRun",
     "train_cure",
     "batch_mode_accuracy",
+    "image_share",
     "cures_table",
 ]
 
@@ -318,6 +322,36 @@ def batch_mode_accuracy(
         logits = layer_outputs(model, X[rows], training=True)[-1]  # (B, C)
         correct += int(np.sum(np.argmax(logits, axis=1) == y[rows]))
     return correct / n
+
+
+def image_share(model: Sequential, X: np.ndarray) -> np.ndarray:
+    """After every hidden ``Linear`` of a :func:`deep_net`: the share of a row's variance that
+    differs from image to image.
+
+    For the output ``z`` ``(N, H)`` of a ``Linear`` layer, the variance of a row
+    across its ``H`` units is what layer norm divides by. Part of it is an
+    offset pattern ``mean(z, axis=0)`` that every example of the batch shares;
+    the rest, ``z - mean(z, axis=0)``, is what tells the images apart::
+
+        share = mean_rows(var_units(z - mean(z, axis=0))) / mean_rows(var_units(z))
+
+    1 when every unit averages to the same value over the batch, 0 when every
+    image gives the same row. Training mode, as in :func:`cure_profile`; only
+    top-level ``Linear`` layers (not those inside residual blocks).
+
+    Returns
+    -------
+    ndarray, shape (n_hidden_linear,)
+        Input side first; the output layer is left out.
+    """
+    outs = layer_outputs(model, X, training=True)
+    shares = []
+    for layer, z in zip(list(model)[:-1], outs[:-1], strict=True):
+        if isinstance(layer, Linear):
+            total = float(z.var(axis=1).mean())
+            varying = float((z - z.mean(axis=0)).var(axis=1).mean())
+            shares.append(varying / total if total > 0 else 0.0)
+    return np.array(shares)
 
 
 def cures_table(runs: dict[str, CureRun]) -> str:

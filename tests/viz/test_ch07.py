@@ -531,3 +531,17 @@ def test_gradient_flow_app_cures_are_the_experiments_nets(flow_app, digits):
     model = experiments.deep_net(12, "tanh", norm="layer", residual=True, init="he_normal")
     np.testing.assert_allclose(r["norms"], experiments.layer_grad_norms(model, X, y), rtol=1e-12)
     flow_app.set(depth=10, activation="sigmoid", init="xavier_uniform", norm="none", residual=False)
+
+
+def test_image_share_shows_what_each_normalization_keeps(cure_data):
+    X = cure_data[0][:256]
+    plain = experiments.image_share(experiments.deep_net(30), X)
+    bn = experiments.image_share(experiments.deep_net(30, norm="batch"), X)
+    ln = experiments.image_share(experiments.deep_net(30, norm="layer"), X)
+    assert len(plain) == len(bn) == len(ln) == 29
+    assert plain[0] > 0.99  # standardized pixels: no offset shared by every image
+    assert np.all(plain[5:] < 1e-3) and np.all(ln[5:] < 1e-3)  # every image gives the same row
+    assert np.all(bn > 0.05)  # batch norm removes the shared offsets at every layer
+    z = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])  # two identical rows: nothing varies
+    one = nnlib.Sequential(nnlib.Linear(3, 3, rng=0), nnlib.Sigmoid(), nnlib.Linear(3, 2, rng=1))
+    assert experiments.image_share(one, z)[0] == pytest.approx(0.0, abs=1e-12)
