@@ -38,6 +38,7 @@ from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch07_gradients import log_limits
 from ..training import predict
 from ._app import App
+from ._threads import one_blas_thread
 
 __all__ = ["GradientFlowApp", "ClippingApp"]
 
@@ -141,7 +142,8 @@ class GradientFlowApp(App):
             raise ValueError(f"init must be one of {list(DEEP_NET_INITIALIZERS)}; got {init!r}")
         model = deep_net(int(depth), activation, norm=norm, residual=bool(residual),
                          width=self.width, n_in=self.X.shape[1], init=init, rng=0)  # fmt: skip
-        norms = layer_grad_norms(model, self.X, self.y)  # training mode: batch statistics
+        with one_blas_thread():  # small matrices: more threads only wait for each other
+            norms = layer_grad_norms(model, self.X, self.y)  # training mode: batch statistics
         return {
             "depth": int(depth),
             "activation": activation,
