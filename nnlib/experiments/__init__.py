@@ -47,7 +47,6 @@ from .cures import (
     cures_table,
     deep_net,
     image_share,
-    standardized_digits,
     train_cure,
 )
 from .decision import (
@@ -76,6 +75,7 @@ from .gradient_flow import (
     shrink_per_layer,
     sine_data,
     sine_run,
+    standardized_digits,
 )
 from .init_names import (
     INIT_NAME_MAP,
@@ -158,6 +158,7 @@ __all__ = [
     "ACTIVATIONS",
     "INITS",
     "DEEP_NET_INITIALIZERS",
+    "standardized_digits",
     "digits_batch",
     "layer_grad_norms",
     "activation_slopes",
@@ -170,7 +171,6 @@ __all__ = [
     "CURES",
     "CURE_RUN",
     "deep_net",
-    "standardized_digits",
     "CureProfile",
     "cure_profile",
     "CureRun",

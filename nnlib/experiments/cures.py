@@ -15,7 +15,7 @@ off, one hidden layer at a time::
   hidden layer's output and ``||dL/dW||`` of every ``Linear`` layer (those
   inside residual blocks included);
 * :func:`train_cure` trains a variant for a fixed budget on the standardized
-  digits (:func:`standardized_digits`) and measures its test accuracy;
+  digits (``gradient_flow.standardized_digits``) and measures its test accuracy;
 * :func:`image_share` measures, after every hidden ``Linear``, how much of
   the spread of a row comes from the image rather than from offsets that
   every image shares (what layer norm cannot remove);
@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import activations
-from ..datasets import load_digits, standardize, train_test_split
 from ..diagnostics import layer_outputs
 from ..layers import Linear, Sequential
 from ..losses import CrossEntropyLoss
@@ -46,14 +45,13 @@ from ..normalization import BatchNorm1d, LayerNorm
 from ..optim import SGD
 from ..residual import Residual
 from ..training import History, fit, predict
-from .gradient_flow import DEEP_NET_INITIALIZERS, layer_grad_norms
+from .gradient_flow import DEEP_NET_INITIALIZERS, layer_grad_norms, standardized_digits
 
 __all__ = [
     "NORMS",
     "CURES",
     "CURE_RUN",
     "deep_net",
-    "standardized_digits",
     "CureProfile",
     "cure_profile",
     "CureRun",
@@ -143,26 +141,6 @@ def deep_net(
         fan_in = width
     layers.append(Linear(fan_in, n_out, init=w_init, rng=gen))
     return Sequential(*layers)
-
-
-def standardized_digits(
-    test_size: float = 0.3, rng: int = 0
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The digits split as in chapter 5, every pixel standardized with the training statistics.
-
-    Returns
-    -------
-    X_train, X_test : ndarray, shape (N_part, 64)
-        Mean 0 and std 1 per pixel over the training rows (pixels that are
-        always 0 there stay 0).
-    y_train, y_test : ndarray of int, shape (N_part,)
-        With the defaults: 1257 and 540 rows.
-    """
-    X, y = load_digits()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size, rng=rng, stratify=True)
-    X_train, stats = standardize(X_train)
-    X_test, _ = standardize(X_test, stats)
-    return X_train, X_test, y_train, y_test
 
 
 @dataclass
@@ -271,7 +249,7 @@ def train_cure(
         Number of ``Linear`` layers.
     activation : str
     data : (X_train, X_test, y_train, y_test), optional
-        Default: :func:`standardized_digits`.
+        Default: ``standardized_digits()``.
     rng : int
         Seed of the weights and of the batch order.
 

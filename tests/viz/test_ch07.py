@@ -349,8 +349,11 @@ def test_sigmoid_layers_are_not_saturated_yet_gradients_vanish(digits):
     X, y = digits
     model = deep_mlp(10, activation="sigmoid")
     stats = diagnostics.layer_statistics(model, X, y, CrossEntropyLoss())
-    assert all(s.saturated == 0.0 for s in stats if s.kind == "sigmoid")
+    saturated = [s.saturated for s in stats if s.kind == "sigmoid"]
+    assert len(saturated) == 9 and max(saturated) < 0.01  # at most 1% near 0 or 1
     assert isinstance(model[1], Sigmoid)
+    norms = [s.grad_norm for s in stats if s.kind == "linear"]
+    assert norms[0] / norms[-1] < 1e-5
 
 
 # ----------------------------------------------------------------------------- the cures
@@ -545,3 +548,23 @@ def test_image_share_shows_what_each_normalization_keeps(cure_data):
     z = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])  # two identical rows: nothing varies
     one = nnlib.Sequential(nnlib.Linear(3, 3, rng=0), nnlib.Sigmoid(), nnlib.Linear(3, 2, rng=1))
     assert experiments.image_share(one, z)[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_diagnostics_report_the_cure_layers_like_the_others(cure_data):
+    X, _, y, _ = cure_data
+    model = experiments.deep_net(
+        4, norm="batch", residual=True
+    )  # batch norm inside residual blocks
+    inner_bn = model[0].block[1]
+    stats = diagnostics.layer_statistics(model, X[:64], y[:64], CrossEntropyLoss(), training=True)
+    assert [s.kind for s in stats] == ["residual"] * 3 + ["linear"]
+    assert all(s.out_grad_norm > 0 and np.isfinite(s.std) for s in stats)
+    assert inner_bn.num_batches_tracked == 0 and model.training  # running statistics restored
+    np.testing.assert_array_equal(inner_bn.running_mean, 0.0)
+    table = diagnostics.stats_table(stats)
+    assert table.count("Residual") == 3
+    flat = experiments.deep_net(3, norm="layer")
+    kinds = [s.kind for s in diagnostics.layer_statistics(flat, X[:8])]
+    assert kinds == ["linear", "layernorm", "sigmoid"] * 2 + ["linear"]
+    sigmoid_rows = [s for s in diagnostics.layer_statistics(flat, X[:8]) if s.kind == "sigmoid"]
+    assert all(s.saturated is not None for s in sigmoid_rows)  # still reported after layer norm
