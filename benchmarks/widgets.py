@@ -84,11 +84,7 @@ def bench_app(cls: type[App], reps: int) -> list[tuple[str, float, float]]:
     for name, values in HEAVY_SETTINGS.get(cls.__name__, {}).items():
         merged = {**app.values(), **values}
         comp = [time_ms(lambda m=merged: app.compute(**m)) for _ in range(reps)]
-        app.set(**{k: v for k, v in merged.items() if k != "depth"}, depth=1 + values["depth"] // 2)
-        tot = []
-        for _ in range(reps):  # alternate with another depth, so every set() is a real change
-            tot.append(time_ms(lambda m=merged: app.set(**m)))
-            app.set(depth=values["depth"] - 1)
+        tot = [time_ms(lambda m=merged: app.set(**m)) for _ in range(reps)]  # set() always redraws
         rows.append((f"{cls.__name__} ({name})", statistics.median(comp), statistics.median(tot)))
     return rows
 
