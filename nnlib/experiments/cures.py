@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,20 +179,9 @@ def cure_profile(model: Sequential, X: np.ndarray, y: np.ndarray) -> CureProfile
     network: batch norm normalizes with the batch's own statistics. The
     running statistics and the mode are left as they were.
     """
-    was_training = model.training
-    saved = [
-        (m, m.num_batches_tracked, m.running_mean.copy(), m.running_var.copy())
-        for m in _modules(model)
-        if isinstance(m, BatchNorm1d) and m.track_running_stats
-    ]
     act_std = np.array([float(h.std()) for h in _hidden_outputs(model, X)])
-    model.train()
-    try:
+    with _training_mode_kept(model):
         norms = layer_grad_norms(model, X, y)
-    finally:
-        for m, n, mean, var in saved:
-            m.num_batches_tracked, m.running_mean[...], m.running_var[...] = n, mean, var
-        model.train(was_training)
     return CureProfile(act_std, norms, float(norms[0] / norms[-1]))
 
 
@@ -199,6 +190,24 @@ def _modules(model: Module) -> list[Module]:
     for child in model.children():
         out.extend(_modules(child))
     return out
+
+
+@contextmanager
+def _training_mode_kept(model: Module) -> Iterator[None]:
+    """Run the block in training mode, then put back the mode and batch norm's running stats."""
+    was_training = model.training
+    saved = [
+        (m, m.num_batches_tracked, m.running_mean.copy(), m.running_var.copy())
+        for m in _modules(model)
+        if isinstance(m, BatchNorm1d) and m.track_running_stats
+    ]
+    model.train()
+    try:
+        yield
+    finally:
+        for m, n, mean, var in saved:
+            m.num_batches_tracked, m.running_mean[...], m.running_var[...] = n, mean, var
+        model.train(was_training)
 
 
 @dataclass
@@ -295,10 +304,11 @@ def batch_mode_accuracy(
     order = np.random.default_rng(rng).permutation(len(X))
     n = (len(X) // batch_size) * batch_size
     correct = 0
-    for start in range(0, n, batch_size):
-        rows = order[start : start + batch_size]
-        logits = layer_outputs(model, X[rows], training=True)[-1]  # (B, C)
-        correct += int(np.sum(np.argmax(logits, axis=1) == y[rows]))
+    with _training_mode_kept(model):
+        for start in range(0, n, batch_size):
+            rows = order[start : start + batch_size]
+            logits = model.forward(X[rows])  # (B, C), normalized with this batch's statistics
+            correct += int(np.sum(np.argmax(logits, axis=1) == y[rows]))
     return correct / n
 
 
