@@ -11,8 +11,10 @@ over all updates of
   (compute, redraw the matplotlib figure, render it to PNG);
 
 plus any extra actions an app names in ``bench_actions()`` (for example the
-playground's "train one epoch" button). Targets: compute <= 60 ms and
-compute + render <= 250 ms median on a 2-core machine.
+playground's "train one epoch" button), and the worst cases listed in
+``HEAVY_SETTINGS`` on rows of their own (chapter 7's gradient-flow app at
+depth 50 with each cure). Targets: compute <= 60 ms and compute + render
+<= 250 ms median on a 2-core machine.
 """
 
 from __future__ import annotations
@@ -28,6 +30,21 @@ from nnlib.widgets import App
 
 COMPUTE_TARGET_MS = 60.0
 TOTAL_TARGET_MS = 250.0
+
+_DEPTH_50 = {"depth": 50, "activation": "sigmoid", "init": "xavier_uniform"}
+#: Extra rows: app class name -> {row label: settings}, each timed on its own.
+HEAVY_SETTINGS = {
+    "GradientFlowApp": {
+        f"depth 50, {label}": {**_DEPTH_50, "norm": norm, "residual": residual}
+        for label, norm, residual in [
+            ("plain", "none", False),
+            ("batch norm", "batch", False),
+            ("layer norm", "layer", False),
+            ("residual", "none", True),
+            ("batch norm + residual", "batch", True),
+        ]
+    }
+}
 
 
 def all_apps() -> list[type[App]]:
@@ -64,6 +81,11 @@ def bench_app(cls: type[App], reps: int) -> list[tuple[str, float, float]]:
     for name, action in getattr(app, "bench_actions", dict)().items():
         times = [time_ms(action) for _ in range(reps * 3)]
         rows.append((f"{cls.__name__} ({name})", float("nan"), statistics.median(times)))
+    for name, values in HEAVY_SETTINGS.get(cls.__name__, {}).items():
+        merged = {**app.values(), **values}
+        comp = [time_ms(lambda m=merged: app.compute(**m)) for _ in range(reps)]
+        tot = [time_ms(lambda m=merged: app.set(**m)) for _ in range(reps)]  # set() always redraws
+        rows.append((f"{cls.__name__} ({name})", statistics.median(comp), statistics.median(tot)))
     return rows
 
 

@@ -15,6 +15,7 @@ initialization    what a batch looks like inside a fresh network; comparison run
 init_names        nnlib's initializers next to their torch and Keras names
 optimizer_race    optimizers racing on 2-D surfaces (``surfaces``); step sizes
 gradient_flow     per-layer gradient norms of deep nets; the exploding sine run
+cures             batch norm, layer norm and residual connections in a deep net
 decision          a model evaluated on a grid of 2-D points
 playground        the capstone's playground run and digits recipe
 regularization    the overfitting task and its cures, measured (``experiments.regularization``)
@@ -34,6 +35,19 @@ from .backprop import (
     measure_gradient_cost,
     neuron_graph,
     numerical_parameter_gradients,
+)
+from .cures import (
+    CURE_RUN,
+    CURES,
+    NORMS,
+    CureProfile,
+    CureRun,
+    batch_mode_accuracy,
+    cure_profile,
+    cures_table,
+    deep_net,
+    image_share,
+    train_cure,
 )
 from .decision import (
     decision_grid,
@@ -61,6 +75,7 @@ from .gradient_flow import (
     shrink_per_layer,
     sine_data,
     sine_run,
+    standardized_digits,
 )
 from .init_names import (
     INIT_NAME_MAP,
@@ -143,6 +158,7 @@ __all__ = [
     "ACTIVATIONS",
     "INITS",
     "DEEP_NET_INITIALIZERS",
+    "standardized_digits",
     "digits_batch",
     "layer_grad_norms",
     "activation_slopes",
@@ -151,6 +167,17 @@ __all__ = [
     "sine_data",
     "sine_run",
     "dead_layers",
+    "NORMS",
+    "CURES",
+    "CURE_RUN",
+    "deep_net",
+    "CureProfile",
+    "cure_profile",
+    "CureRun",
+    "train_cure",
+    "batch_mode_accuracy",
+    "image_share",
+    "cures_table",
     "INIT_NAME_MAP",
     "init_names_table",
     "INIT_CHOICES",

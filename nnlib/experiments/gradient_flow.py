@@ -2,7 +2,8 @@
 
 * **gradient flow at initialization.** A deep stack of ``Linear`` layers
   (``nnlib.mlp``) gets one forward and one backward pass on a batch of the
-  shipped digits; :func:`layer_grad_norms` returns ``||dL/dW||`` of every
+  shipped digits, standardized as chapter 5 teaches (:func:`standardized_digits`);
+  :func:`layer_grad_norms` returns ``||dL/dW||`` of every
   ``Linear`` layer, from the input side to the output. Sigmoid layers make it
   shrink about fourfold per layer on the way back; ReLU with He init keeps it
   level; weights drawn too large make it huge everywhere.
@@ -20,18 +21,19 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import init as nn_init
 from ..activations import Activation
-from ..datasets import load_digits, make_sine
+from ..datasets import load_digits, make_sine, standardize, train_test_split
 from ..diagnostics import layer_outputs
 from ..layers import Linear, Sequential
 from ..losses import CrossEntropyLoss, MSELoss
 from ..models import mlp
+from ..module import Module
 from ..optim import SGD
 from ..training import History, fit
 
@@ -39,6 +41,7 @@ __all__ = [
     "ACTIVATIONS",
     "INITS",
     "DEEP_NET_INITIALIZERS",
+    "standardized_digits",
     "digits_batch",
     "layer_grad_norms",
     "activation_slopes",
@@ -71,10 +74,38 @@ DEEP_NET_INITIALIZERS: dict[str, str | Callable[..., np.ndarray]] = {
 }
 
 
-def digits_batch(n: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """The first ``n`` shipped digits: ``X`` ``(n, 64)`` pixels in [0, 1], ``y`` ``(n,)`` labels."""
+def standardized_digits(
+    test_size: float = 0.3, rng: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The digits split as in chapter 5, every pixel standardized with the training statistics.
+
+    Returns
+    -------
+    X_train, X_test : ndarray, shape (N_part, 64)
+        Mean 0 and std 1 per pixel over the training rows (pixels that are
+        always 0 there stay 0).
+    y_train, y_test : ndarray of int, shape (N_part,)
+        With the defaults: 1257 and 540 rows.
+    """
     X, y = load_digits()
-    return X[:n], y[:n]
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size, rng=rng, stratify=True)
+    X_train, stats = standardize(X_train)
+    X_test, _ = standardize(X_test, stats)
+    return X_train, X_test, y_train, y_test
+
+
+def digits_batch(n: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """The chapter's test batch: the first ``n`` rows of :func:`standardized_digits`' training part.
+
+    Returns
+    -------
+    X : ndarray, shape (n, 64)
+        Standardized pixels (mean 0 and std 1 per pixel over the 1257 training rows).
+    y : ndarray of int, shape (n,)
+        Their labels.
+    """
+    X_train, _, y_train, _ = standardized_digits()
+    return X_train[:n], y_train[:n]
 
 
 def layer_grad_norms(
@@ -82,9 +113,10 @@ def layer_grad_norms(
 ) -> np.ndarray:
     """``||dL/dW||`` (Frobenius) of every ``Linear`` layer after one backward pass.
 
-    One forward pass on ``X``, the loss against ``y``, one backward pass; no
-    parameter changes (the layers' ``grads`` are overwritten, as by any
-    backward pass).
+    Layers inside blocks (a ``Residual``'s ``Sequential``) count too, in the
+    order the forward pass meets them. One forward pass on ``X``, the loss
+    against ``y``, one backward pass; no parameter changes (the layers'
+    ``grads`` are overwritten, as by any backward pass).
 
     Parameters
     ----------
@@ -106,10 +138,17 @@ def layer_grad_norms(
         model.backward(loss_fn.backward())
     norms = [
         math.sqrt(float(np.vdot(layer.grads["W"], layer.grads["W"])))
-        for layer in model
+        for layer in _walk(model)
         if isinstance(layer, Linear)
     ]
     return np.array(norms)
+
+
+def _walk(module: Module) -> Iterator[Module]:
+    """``module`` and every module inside it, depth first, in forward order."""
+    yield module
+    for child in module.children():
+        yield from _walk(child)
 
 
 def activation_slopes(model: Sequential, X: np.ndarray) -> np.ndarray:

@@ -92,6 +92,7 @@ from .common import (
     show_grid,
     update_scatter_classes,
 )
+from .cures import CURE_COLORS, cure_profiles_figure
 from .learning_rate import (
     SCHEDULE_COLORS,
     batch_size_lr_figure,
@@ -113,6 +114,8 @@ from .regularization import (
 )
 
 __all__ = [
+    "CURE_COLORS",
+    "cure_profiles_figure",
     "SCHEDULE_COLORS",
     "batch_size_lr_figure",
     "curvature_runs_figure",

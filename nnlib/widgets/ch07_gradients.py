@@ -1,9 +1,11 @@
 """Apps of chapter 7 (vanishing and exploding gradients).
 
-* :class:`GradientFlowApp` -- choose the depth, the activation and the
-  initializer of a deep network; one backward pass on a batch of digits gives
-  ``||dL/dW||`` for every layer, drawn as bars on a log axis. No training, so
-  the sliders redraw while they move.
+* :class:`GradientFlowApp` -- choose the depth (up to 50 ``Linear`` layers),
+  the activation and the initializer of a deep network, and switch on the
+  cures: batch norm or layer norm after every hidden ``Linear``, residual
+  connections around the hidden layers; one backward pass on a batch of
+  digits gives ``||dL/dW||`` for every layer, drawn as bars on a log axis. No
+  training, so the sliders redraw while they move.
 * :class:`ClippingApp` -- the chapter's exploding run (a 6-layer ReLU net on a
   sine wave, SGD with momentum 0.9 and a learning rate a little too large), trained for 100 steps
   with no clipping, clipping by global norm or clipping by value at a threshold
@@ -20,6 +22,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.ticker import LogLocator, NullLocator
 
+from ..experiments.cures import NORMS, deep_net
 from ..experiments.gradient_flow import (
     ACTIVATIONS,
     DEEP_NET_INITIALIZERS,
@@ -31,11 +34,11 @@ from ..experiments.gradient_flow import (
     sine_data,
     sine_run,
 )
-from ..models import mlp
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch07_gradients import log_limits
 from ..training import predict
 from ._app import App
+from ._threads import one_blas_thread
 
 __all__ = ["GradientFlowApp", "ClippingApp"]
 
@@ -59,11 +62,19 @@ def compare_phrase(ratio: float) -> str:
     return "about as large as at the output layer (within a factor 10)"
 
 
+def cures_label(result: dict[str, Any]) -> str:
+    """``", batch norm + residual"`` and the like; empty without cures."""
+    cures = [NORMS[result["norm"]]] if result["norm"] != "none" else []
+    if result["residual"]:
+        cures.append("residual")
+    return ", " + " + ".join(cures) if cures else ""
+
+
 class GradientFlowApp(App):
     """Per-layer gradient norms of a deep network at initialization (bars, log scale)."""
 
     title = "How the gradient flows back through a deep network"
-    max_depth = 30
+    max_depth = 50
     width = 64
     n_examples = 256
 
@@ -88,6 +99,22 @@ class GradientFlowApp(App):
                 description="initializer",
                 style=_STYLE,
             ),
+            "norm": widgets.ToggleButtons(
+                options=[(label, key) for key, label in NORMS.items()],
+                value="none",
+                description="normalization",
+                tooltips=[
+                    "Linear -> activation",
+                    "Linear -> BatchNorm1d -> activation (statistics of the batch)",
+                    "Linear -> LayerNorm -> activation (statistics of each example)",
+                ],
+                style={"button_width": "auto", **_STYLE},
+            ),
+            "residual": widgets.Checkbox(
+                value=False,
+                description="residual connections: out = x + f(x)",
+                indent=False,
+            ),
         }
 
     def make_figure(self):
@@ -108,14 +135,21 @@ class GradientFlowApp(App):
         freeze_layout(fig)
         return fig
 
-    def compute(self, depth: int, activation: str, init: str) -> dict[str, Any]:
-        sizes = [self.X.shape[1]] + [self.width] * (int(depth) - 1) + [10]
-        model = mlp(sizes, activation, DEEP_NET_INITIALIZERS[init], rng=0)
-        norms = layer_grad_norms(model, self.X, self.y)
+    def compute(
+        self, depth: int, activation: str, init: str, norm: str = "none", residual: bool = False
+    ) -> dict[str, Any]:
+        if init not in DEEP_NET_INITIALIZERS:
+            raise ValueError(f"init must be one of {list(DEEP_NET_INITIALIZERS)}; got {init!r}")
+        model = deep_net(int(depth), activation, norm=norm, residual=bool(residual),
+                         width=self.width, n_in=self.X.shape[1], init=init, rng=0)  # fmt: skip
+        with one_blas_thread():  # small matrices: more threads only wait for each other
+            norms = layer_grad_norms(model, self.X, self.y)  # training mode: batch statistics
         return {
             "depth": int(depth),
             "activation": activation,
             "init": init,
+            "norm": norm,
+            "residual": bool(residual),
             "norms": norms,
             "ratio": float(norms[0] / norms[-1]),
             "shrink": shrink_per_layer(norms),
@@ -134,10 +168,12 @@ class GradientFlowApp(App):
         ax = self._ax
         ax.set_ylim(lo, hi)
         ax.set_xlim(0.4, depth + 0.6)
-        ax.set_xticks(np.arange(1, depth + 1, 1 if depth <= 15 else 2))
+        step = 1 if depth <= 15 else 2 if depth <= 30 else 5
+        ax.set_xticks(np.arange(1, depth + 1, step) if step < 5 else [1, *range(5, depth + 1, 5)])
         self._level.set_data([0.4, depth + 0.6], [norms[-1], norms[-1]])
         ax.set_title(
-            f"{ACTIVATIONS[result['activation']]}, {INITS[result['init']]}: {depth} layers"
+            f"{ACTIVATIONS[result['activation']]}, {INITS[result['init']]}{cures_label(result)}: "
+            f"{depth} layers"
         )
 
     def visible_bars(self) -> int:
@@ -158,13 +194,19 @@ class GradientFlowApp(App):
         return text
 
     def bench_settings(self) -> Iterable[dict[str, Any]]:
+        plain = {"norm": "none", "residual": False}
         return [
-            {"depth": 10, "activation": "sigmoid", "init": "xavier_uniform"},
-            {"depth": 30, "activation": "sigmoid", "init": "xavier_uniform"},
-            {"depth": 20, "activation": "relu", "init": "he_normal"},
-            {"depth": 30, "activation": "relu", "init": "large_normal"},
-            {"depth": 5, "activation": "tanh", "init": "small_normal"},
-        ]
+            {"depth": 10, "activation": "sigmoid", "init": "xavier_uniform", **plain},
+            {"depth": 30, "activation": "sigmoid", "init": "xavier_uniform", **plain},
+            {"depth": 20, "activation": "relu", "init": "he_normal", **plain},
+            {"depth": 30, "activation": "relu", "init": "large_normal", **plain},
+            {"depth": 5, "activation": "tanh", "init": "small_normal", **plain},
+            {"depth": 50, "activation": "sigmoid", "init": "xavier_uniform", **plain},
+            {"depth": 50, "activation": "sigmoid", "init": "xavier_uniform", "norm": "batch",
+             "residual": False},
+            {"depth": 50, "activation": "sigmoid", "init": "xavier_uniform", "norm": "layer",
+             "residual": True},
+        ]  # fmt: skip
 
 
 class ClippingApp(App):

@@ -401,3 +401,48 @@ def test_app_depth_slider_changes_the_number_of_columns(app):
     assert _visible(activations_panel(app)) == 3 and len(app.result["grad_shapes"]) == 3
     app.set(depth=7)
     assert _visible(activations_panel(app)) == 7 and len(app.result["grad_shapes"]) == 7
+
+
+# ----------------------------------------------------------------------------- standardized inputs
+# Section 7: the variance rule assumes inputs of mean 0 and variance 1; raw pixels are all
+# positive with E[x^2] ~ 0.24. Standardizing them (training statistics) enlarges the signal in
+# every layer of a He-initialized ReLU net and makes the chapter's training run faster.
+@pytest.fixture(scope="module")
+def pixel_splits():
+    X, y = datasets.load_digits()
+    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, 0.3, rng=0, stratify=True)
+    Xs_train, stats = datasets.standardize(X_train)
+    Xs_test, _ = datasets.standardize(X_test, stats)
+    return {"raw": (X_train, X_test), "standardized": (Xs_train, Xs_test)}, y_train, y_test
+
+
+def test_raw_pixels_carry_a_quarter_of_the_signal_the_rule_assumes(pixel_splits):
+    splits, _, _ = pixel_splits
+    raw, std = splits["raw"][0], splits["standardized"][0]
+    assert raw.min() >= 0.0 and 0.2 < np.mean(raw**2) < 0.3
+    assert np.mean(std**2) == pytest.approx(61 / 64, abs=1e-9)  # 3 blank pixels stay at 0
+
+
+def test_standardized_inputs_double_the_signal_in_every_relu_layer(pixel_splits):
+    splits, y_train, _ = pixel_splits
+    stds = {}
+    for name, (X_train, _) in splits.items():
+        model = init_mlp(64, 10, 10, 64, "relu", "he_normal", rng=0)
+        stds[name] = init_profile(model, X_train[:256], y_train[:256]).act_std
+    ratio = stds["standardized"] / stds["raw"]
+    assert np.all((ratio > 1.6) & (ratio < 3.2)), ratio  # sqrt(0.953 / 0.235) = 2.0
+
+
+@pytest.mark.parametrize("activation, init_key", [("relu", "he_normal"), ("tanh", "xavier_normal")])
+def test_standardized_inputs_train_faster(pixel_splits, activation, init_key):
+    splits, y_train, y_test = pixel_splits
+    final, acc = {}, {}
+    for name, (X_train, X_test) in splits.items():
+        model = init_mlp(64, 10, 6, 64, activation, init_key, rng=0)
+        opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        h = nnlib.fit(model, CrossEntropyLoss(), opt, X_train, y_train, epochs=10, batch_size=64,
+                      rng=0)  # fmt: skip
+        final[name] = h.loss[-1]
+        acc[name] = nnlib.accuracy(nnlib.predict(model, X_test), y_test)
+    assert final["standardized"] < 0.75 * final["raw"]
+    assert acc["standardized"] >= acc["raw"]

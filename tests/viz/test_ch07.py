@@ -253,7 +253,8 @@ def test_gradient_flow_app_flags_huge_and_tiny_gradients(flow_app):
 
 
 def test_gradient_flow_app_controls(flow_app):
-    assert set(flow_app.controls) == {"depth", "activation", "init"}
+    assert set(flow_app.controls) == {"depth", "activation", "init", "norm", "residual"}
+    assert isinstance(flow_app.controls["residual"], ipywidgets.Checkbox)
     assert flow_app.controls["activation"].value in experiments.ACTIVATIONS
     assert len(list(flow_app.bench_settings())) >= 3
 
@@ -348,5 +349,222 @@ def test_sigmoid_layers_are_not_saturated_yet_gradients_vanish(digits):
     X, y = digits
     model = deep_mlp(10, activation="sigmoid")
     stats = diagnostics.layer_statistics(model, X, y, CrossEntropyLoss())
-    assert all(s.saturated == 0.0 for s in stats if s.kind == "sigmoid")
+    saturated = [s.saturated for s in stats if s.kind == "sigmoid"]
+    assert len(saturated) == 9 and max(saturated) < 0.01  # at most 1% near 0 or 1
     assert isinstance(model[1], Sigmoid)
+    norms = [s.grad_norm for s in stats if s.kind == "linear"]
+    assert norms[0] / norms[-1] < 1e-5
+
+
+# ----------------------------------------------------------------------------- the cures
+# The point of the chapter's last sections: a 30-layer sigmoid network that stays at chance
+# for the whole budget (5 epochs of SGD with momentum on the standardized digits) trains
+# with batch norm and with residual connections. The budget is experiments.CURE_RUN.
+CURE_DEPTH = 30
+
+
+@pytest.fixture(scope="module")
+def cure_data():
+    return experiments.standardized_digits()
+
+
+@pytest.fixture(scope="module")
+def cure_runs(cure_data):
+    return {label: experiments.train_cure(label, CURE_DEPTH, data=cure_data)
+            for label in experiments.CURES}  # fmt: skip
+
+
+def chance(y):
+    return np.bincount(y).max() / len(y)
+
+
+def test_standardized_digits_use_the_training_statistics(cure_data):
+    X_train, X_test, y_train, y_test = cure_data
+    assert X_train.shape == (1257, 64) and X_test.shape == (540, 64)
+    varying = X_train.std(axis=0) > 0
+    np.testing.assert_allclose(X_train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(X_train.std(axis=0)[varying], 1.0, rtol=1e-12)
+    assert abs(X_test.mean()) > 1e-6  # the test rows were not standardized on their own
+    X, y = nnlib.datasets.load_digits()
+    raw_train, raw_test, *_ = nnlib.datasets.train_test_split(X, y, 0.3, rng=0, stratify=True)
+    mean, std = raw_train.mean(axis=0), raw_train.std(axis=0)
+    j = int(np.argmax(std))
+    np.testing.assert_allclose(X_test[:, j], (raw_test[:, j] - mean[j]) / std[j], rtol=1e-12)
+
+
+def test_deep_net_without_cures_is_nnlibs_mlp():
+    x = np.random.default_rng(0).standard_normal((7, 64))
+    mine = experiments.deep_net(6, "tanh", init="he_normal", rng=3)
+    theirs = deep_mlp(6, activation="tanh", init="he_normal", rng=3)
+    np.testing.assert_array_equal(mine.forward(x), theirs.forward(x))
+
+
+def test_deep_net_builds_each_cure():
+    bn = experiments.deep_net(4, norm="batch")
+    assert [type(m).__name__ for m in bn] == ["Linear", "BatchNorm1d", "Sigmoid"] * 3 + ["Linear"]
+    assert "b" not in bn[0].params  # batch norm's mean subtraction would remove the bias
+    ln = experiments.deep_net(4, norm="layer")
+    assert [type(m).__name__ for m in ln][:3] == ["Linear", "LayerNorm", "Sigmoid"]
+    res = experiments.deep_net(4, residual=True, n_in=10)
+    assert [type(m).__name__ for m in res] == [
+        "Linear",
+        "Sigmoid",
+        "Residual",
+        "Residual",
+        "Linear",
+    ]
+    assert len(experiments.layer_grad_norms(res, np.ones((3, 10)), np.arange(3))) == 4
+    with pytest.raises(ValueError, match="norm must be one of"):
+        experiments.deep_net(4, norm="group")
+    with pytest.raises(ValueError, match="depth >= 2"):
+        experiments.deep_net(1)
+
+
+def test_layer_grad_norms_reach_the_linear_layers_inside_residual_blocks(digits):
+    X, y = digits
+    model = experiments.deep_net(5, "tanh", residual=True)
+    norms = experiments.layer_grad_norms(model, X, y)
+    inner = [model[i].block[0].grads["W"] for i in range(4)]
+    np.testing.assert_allclose(norms[:4], [np.linalg.norm(g) for g in inner], rtol=1e-12)
+    np.testing.assert_allclose(norms[4], np.linalg.norm(model[4].grads["W"]), rtol=1e-12)
+
+
+def test_the_plain_deep_sigmoid_net_stays_at_chance(cure_runs, cure_data):
+    run = cure_runs["plain"]
+    assert run.test_accuracy < chance(cure_data[3]) + 0.05
+    assert run.history.loss[-1] > 2.2  # ln 10 = 2.303: a uniform guess
+    assert run.profile.ratio < 1e-12  # 29 sigmoid slopes of at most 1/4: (1/4)**29 = 3.5e-18
+
+
+def test_batch_norm_trains_the_deep_sigmoid_net(cure_runs):
+    run = cure_runs["batch norm"]
+    assert run.test_accuracy > 0.80
+    assert 0.1 < run.profile.ratio < 10  # gradient level from the output to the input
+    # every hidden sigmoid sees standardized inputs: its outputs keep a spread of ~0.2
+    assert np.all((run.profile.act_std > 0.15) & (run.profile.act_std < 0.3))
+
+
+def test_residual_connections_train_the_deep_sigmoid_net(cure_runs):
+    run = cure_runs["residual"]
+    assert run.test_accuracy > 0.85
+    assert run.profile.ratio > 1e-3  # against 1e-18 without the identity path
+
+
+def test_layer_norm_does_not_rescue_the_sigmoid_net(cure_runs):
+    """The chapter's explanation: all-positive sigmoid outputs, normalized per example."""
+    run = cure_runs["layer norm"]
+    assert run.profile.ratio < 1e-8
+    assert run.test_accuracy < 0.2
+
+
+@pytest.mark.parametrize("depth", [30, 50])
+def test_the_identity_path_keeps_the_gradient_at_depth(cure_data, depth):
+    X, _, y, _ = cure_data
+    plain = experiments.cure_profile(experiments.deep_net(depth), X[:256], y[:256])
+    res = experiments.cure_profile(experiments.deep_net(depth, residual=True), X[:256], y[:256])
+    bn = experiments.cure_profile(experiments.deep_net(depth, norm="batch"), X[:256], y[:256])
+    assert plain.ratio < 0.3 ** (depth - 1)
+    assert res.ratio > 1e-3 and 0.1 < bn.ratio < 10
+    # no exponential decay along the residual stream: the average factor per layer stays
+    # near 1 (the plain net loses a factor of about 4 per layer)
+    assert experiments.shrink_per_layer(res.grad_norms) > 0.8
+    assert experiments.shrink_per_layer(plain.grad_norms) < 0.3
+
+
+def test_cure_profile_leaves_the_running_statistics_alone(cure_data):
+    X, _, y, _ = cure_data
+    model = experiments.deep_net(4, norm="batch")
+    model.eval()
+    experiments.cure_profile(model, X[:64], y[:64])
+    assert not model.training
+    assert model[1].num_batches_tracked == 0
+    np.testing.assert_array_equal(model[1].running_mean, 0.0)
+
+
+def test_small_batches_make_batch_norms_training_mode_noisy(cure_runs, cure_data):
+    model, X, y = cure_runs["batch norm"].model, cure_data[1], cure_data[3]
+    eval_acc = cure_runs["batch norm"].test_accuracy
+    big = experiments.batch_mode_accuracy(model, X, y, 64)
+    tiny = experiments.batch_mode_accuracy(model, X, y, 2)
+    assert abs(big - eval_acc) < 0.05  # 64 rows: batch statistics close to the running ones
+    assert tiny < eval_acc - 0.3  # 2 rows: each prediction depends on the other example
+    assert model[1].num_batches_tracked == cure_runs["batch norm"].history.epoch[-1] * 20
+    with pytest.raises(ValueError, match="between 2 and"):
+        experiments.batch_mode_accuracy(model, X, y, 1)
+
+
+def test_cures_table_reports_every_variant(cure_runs):
+    table = experiments.cures_table(cure_runs)
+    for label, run in cure_runs.items():
+        row = next(line for line in table.splitlines() if line.startswith(label))
+        assert f"{run.test_accuracy:.1%}" in row and f"{run.profile.ratio:.2g}" in row
+
+
+def test_cure_profiles_figure_draws_each_variant(cure_runs):
+    fig = plots.cure_profiles_figure({k: r.profile for k, r in cure_runs.items()})
+    assert_titled_and_labeled(fig)
+    act_ax, grad_ax = fig.axes
+    assert grad_ax.get_yscale() == "log"
+    for label, run in cure_runs.items():
+        np.testing.assert_allclose(
+            labelled_line(grad_ax, label).get_ydata(), run.profile.grad_norms
+        )
+        np.testing.assert_allclose(labelled_line(act_ax, label).get_ydata(), run.profile.act_std)
+
+
+def test_gradient_flow_app_goes_to_depth_50_with_each_cure(flow_app):
+    assert flow_app.controls["depth"].max == 50
+    plain = flow_app.set(depth=50, activation="sigmoid", init="xavier_uniform", norm="none",
+                         residual=False)  # fmt: skip
+    assert flow_app.visible_bars() == 50 and plain["ratio"] < 1e-20
+    bn = flow_app.set(norm="batch")
+    assert 0.1 < bn["ratio"] < 10 and "about as large" in text(flow_app.status.value)
+    assert "batch norm" in flow_app.fig.axes[0].get_title()
+    res = flow_app.set(norm="none", residual=True)
+    assert res["ratio"] > 1e-3 and len(res["norms"]) == 50
+    assert "residual" in flow_app.fig.axes[0].get_title()
+    ln = flow_app.set(norm="layer", residual=False, activation="tanh")
+    assert ln["norm"] == "layer" and np.all(np.isfinite(ln["norms"]))
+    flow_app.set(norm="none", residual=False, activation="sigmoid", depth=10)
+
+
+def test_gradient_flow_app_cures_are_the_experiments_nets(flow_app, digits):
+    X, y = digits
+    r = flow_app.set(depth=12, activation="tanh", init="he_normal", norm="layer", residual=True)
+    model = experiments.deep_net(12, "tanh", norm="layer", residual=True, init="he_normal")
+    np.testing.assert_allclose(r["norms"], experiments.layer_grad_norms(model, X, y), rtol=1e-12)
+    flow_app.set(depth=10, activation="sigmoid", init="xavier_uniform", norm="none", residual=False)
+
+
+def test_image_share_shows_what_each_normalization_keeps(cure_data):
+    X = cure_data[0][:256]
+    plain = experiments.image_share(experiments.deep_net(30), X)
+    bn = experiments.image_share(experiments.deep_net(30, norm="batch"), X)
+    ln = experiments.image_share(experiments.deep_net(30, norm="layer"), X)
+    assert len(plain) == len(bn) == len(ln) == 29
+    assert plain[0] > 0.99  # standardized pixels: no offset shared by every image
+    assert np.all(plain[5:] < 1e-3) and np.all(ln[5:] < 1e-3)  # every image gives the same row
+    assert np.all(bn > 0.05)  # batch norm removes the shared offsets at every layer
+    z = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])  # two identical rows: nothing varies
+    one = nnlib.Sequential(nnlib.Linear(3, 3, rng=0), nnlib.Sigmoid(), nnlib.Linear(3, 2, rng=1))
+    assert experiments.image_share(one, z)[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_diagnostics_report_the_cure_layers_like_the_others(cure_data):
+    X, _, y, _ = cure_data
+    model = experiments.deep_net(
+        4, norm="batch", residual=True
+    )  # batch norm inside residual blocks
+    inner_bn = model[0].block[1]
+    stats = diagnostics.layer_statistics(model, X[:64], y[:64], CrossEntropyLoss(), training=True)
+    assert [s.kind for s in stats] == ["residual"] * 3 + ["linear"]
+    assert all(s.out_grad_norm > 0 and np.isfinite(s.std) for s in stats)
+    assert inner_bn.num_batches_tracked == 0 and model.training  # running statistics restored
+    np.testing.assert_array_equal(inner_bn.running_mean, 0.0)
+    table = diagnostics.stats_table(stats)
+    assert table.count("Residual") == 3
+    flat = experiments.deep_net(3, norm="layer")
+    kinds = [s.kind for s in diagnostics.layer_statistics(flat, X[:8])]
+    assert kinds == ["linear", "layernorm", "sigmoid"] * 2 + ["linear"]
+    sigmoid_rows = [s for s in diagnostics.layer_statistics(flat, X[:8]) if s.kind == "sigmoid"]
+    assert all(s.saturated is not None for s in sigmoid_rows)  # still reported after layer norm
