@@ -13,7 +13,6 @@ Everything runs in float32 to keep one update fast.
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterable
 from typing import Any
@@ -31,30 +30,9 @@ from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch05_init import COLUMN_XLABEL, HistogramColumns, column_labels, value_range
 from ..training import accuracy, predict, train_step
 from ._app import App
+from ._threads import one_blas_thread
 
 __all__ = ["InitializationApp"]
-
-
-def _one_blas_thread() -> contextlib.AbstractContextManager:
-    """Limit NumPy's BLAS to one thread (if threadpoolctl is installed).
-
-    The matrices here are tiny (64 x 64): several BLAS threads only wait for each
-    other, and on a busy machine that waiting makes an update many times slower.
-    """
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _CONTROLLER = False
-        else:
-            _CONTROLLER = ThreadpoolController()
-    if _CONTROLLER is False:
-        return contextlib.nullcontext()
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-_CONTROLLER: Any = None
 
 
 def _std(a: np.ndarray) -> float:
@@ -160,7 +138,7 @@ class InitializationApp(App):
         return fig
 
     def compute(self, init: str, activation: str, depth: int) -> dict[str, Any]:
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._compute(init, activation, depth)
 
     def _compute(self, init: str, activation: str, depth: int) -> dict[str, Any]:
