@@ -12,6 +12,7 @@ from nnlib.grading.quizzes import QuizQuestion, option_order
 ROOT = Path(__file__).resolve().parents[2]
 QUIZ_SOURCES = ROOT / "exercises" / "source" / "quizzes"
 
+
 def plain_bank():
     return {s["chapter"]: s for s in read_sources(QUIZ_SOURCES)}
 
