@@ -477,7 +477,7 @@ def train_test_split(
 
 
 def digits_split(
-    test_size: float = 0.25, val_size: float = 0.2, rng: int = 0
+    test_size: float = 0.25, val_size: float = 0.2, rng: int = 0, standardized: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The shipped digits split three ways, stratified: training, validation and test rows.
 
@@ -486,18 +486,45 @@ def digits_split(
     :func:`train_test_split` the capstone chapter writes out, seeded ``rng``
     and ``rng + 1``.
 
+    With ``standardized=True`` every pixel is rescaled as chapter 5 teaches:
+    :func:`standardize` fits the mean and standard deviation on the *training*
+    rows only, and the validation and test rows are rescaled with those same
+    statistics (they never contribute to them)::
+
+        X_train, stats = standardize(X_train)
+        X_val, _ = standardize(X_val, stats)
+        X_test, _ = standardize(X_test, stats)
+
+    Parameters
+    ----------
+    test_size, val_size : float
+        Fractions of all rows, and of the remaining rows, held out.
+    rng : int
+        Seed of the test split; the validation split uses ``rng + 1``.
+    standardized : bool
+        ``False`` (default): raw pixels in [0, 1]. ``True``: standardized with
+        the training rows' statistics, as above. The labels are the same either way.
+
     Returns
     -------
-    X_train, X_val, X_test : ndarray, shape (N_part, 64), pixels in [0, 1]
+    X_train, X_val, X_test : ndarray of float64, shape (N_part, 64)
+        Pixels in [0, 1], or standardized pixels (training rows: mean 0 and
+        standard deviation 1 per pixel, 0 for a pixel constant there).
     y_train, y_val, y_test : ndarray of int64, shape (N_part,)
         With the defaults: 1077, 270 and 450 rows.
     """
     rng = _check_int(rng, "rng", 0, " (a seed; the validation split uses rng + 1)")
+    if not isinstance(standardized, (bool, np.bool_)):
+        raise TypeError(f"standardized must be True or False; got {standardized!r}")
     X, y = load_digits()
     X_rest, X_test, y_rest, y_test = train_test_split(X, y, test_size, rng=rng, stratify=True)
     X_train, X_val, y_train, y_val = train_test_split(
         X_rest, y_rest, val_size, rng=rng + 1, stratify=True
     )
+    if standardized:
+        X_train, stats = standardize(X_train)  # fitted on the training rows only
+        X_val, _ = standardize(X_val, stats)
+        X_test, _ = standardize(X_test, stats)
     return X_train, X_val, X_test, y_train, y_val, y_test
 
 

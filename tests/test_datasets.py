@@ -453,6 +453,30 @@ def test_digits_split_uses_every_image_once_and_is_stratified():
         np.testing.assert_allclose(share, np.bincount(y) / len(y), atol=0.01)
 
 
+def test_digits_split_standardized_uses_the_training_rows_statistics_only():
+    raw = datasets.digits_split()
+    std = datasets.digits_split(standardized=True)
+    for a, b in zip(raw[3:], std[3:], strict=True):
+        np.testing.assert_array_equal(a, b)  # same rows, same labels
+    raw_train = raw[0]
+    mean = raw_train.mean(axis=0)  # (64,) written out here, independently of standardize
+    sd = raw_train.std(axis=0)
+    sd[sd == 0] = 1.0  # pixels blank in every training image map to 0
+    assert (raw_train.std(axis=0) == 0).any()  # the digits do have such pixels
+    for raw_part, std_part in zip(raw[:3], std[:3], strict=True):
+        assert std_part.dtype == raw_part.dtype == np.float64 and std_part.shape == raw_part.shape
+        np.testing.assert_allclose(std_part, (raw_part - mean) / sd, atol=1e-12)
+    X_train, X_val, X_test = std[:3]
+    varying = raw_train.std(axis=0) > 0
+    np.testing.assert_allclose(X_train.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(X_train.std(axis=0)[varying], 1.0, rtol=1e-12)
+    assert np.all(X_train[:, ~varying] == 0.0)
+    for held_out in (X_val, X_test):  # not refitted: their own means are not 0
+        assert np.abs(held_out.mean(axis=0)).max() > 0.05
+    with pytest.raises(TypeError, match="standardized"):
+        datasets.digits_split(standardized="yes")
+
+
 # -- standardize ------------------------------------------------------------------------
 def test_standardize_fits_on_training_rows_and_reuses_the_statistics(rng):
     X = np.array([5.0, -2.0, 100.0]) + np.array([3.0, 0.1, 20.0]) * rng.standard_normal((200, 3))

@@ -7,7 +7,7 @@ import pytest
 
 import nnlib
 from nnlib import optim
-from nnlib.datasets import load_digits, make_moons, train_test_split
+from nnlib.datasets import load_digits, make_moons, standardize, train_test_split
 from nnlib.lr_range import lr_range_test
 
 
@@ -21,8 +21,12 @@ def digits_net(seed: int = 0) -> nnlib.Sequential:
 
 @pytest.fixture(scope="module")
 def digits():
+    """X_train, X_val, y_train, y_val: standardized with the training rows' statistics (ch. 5)."""
     X, y = load_digits()
-    return train_test_split(X, y, test_size=0.25, rng=0)  # X_train, X_val, y_train, y_val
+    X_train, X_val, y_train, y_val = train_test_split(X, y, test_size=0.25, rng=0)
+    X_train, stats = standardize(X_train)
+    X_val, _ = standardize(X_val, stats)
+    return X_train, X_val, y_train, y_val
 
 
 def best_fixed_rate(factory, digits, seed: int) -> float:

@@ -4,7 +4,7 @@
   steepest curvature, ``a`` of chapter 3's ``2 / a`` limit) by power iteration;
 * :data:`SCHEDULES` and :func:`schedule_rates` -- every schedule of
   ``nnlib.schedules`` as a function of the step, without training;
-* :func:`scheduled_run` -- a small network trained on the digits with one of
+* :func:`scheduled_run` -- a small network trained on the standardized digits with one of
   those schedules, stepped once per batch (what the chapter's app shows);
 * :func:`warmup_run` -- Adam on a deeper network, with or without a linear
   warm-up before a cosine decay.
@@ -186,9 +186,10 @@ _DIGITS: tuple[np.ndarray, ...] | None = None
 
 
 def _digits() -> tuple[np.ndarray, ...]:
+    """``digits_split(standardized=True)``, computed once: statistics of the training rows only."""
     global _DIGITS
     if _DIGITS is None:
-        _DIGITS = digits_split()
+        _DIGITS = digits_split(standardized=True)
     return _DIGITS
 
 
@@ -201,7 +202,7 @@ def scheduled_run(
     hidden: int = 32,
     rng: int = 0,
 ) -> ScheduledRun:
-    """Train a 64-``hidden``-10 ReLU network on the digits with SGD and a schedule.
+    """Train a 64-``hidden``-10 ReLU network on the standardized digits with SGD and a schedule.
 
     The schedule is stepped after every mini-batch (so it spans the whole run
     of ``epochs * ceil(N / batch_size)`` steps), the loop written out as in the
@@ -265,7 +266,7 @@ def _evaluate(
 def warmup_run(
     lr: float, warmup_steps: int, steps: int = 600, batch_size: int = 64, rng: int = 0
 ) -> ScheduledRun:
-    """Adam on a 64-128-128-128-128-10 ReLU network on the digits, with an optional warm-up.
+    """Adam on a 64-128-128-128-128-10 ReLU network on the standardized digits, with a warm-up.
 
     The rate of step ``t`` rises linearly over the first ``warmup_steps`` steps
     (``lr * (t + 1) / warmup_steps``; none when ``warmup_steps = 0``), then

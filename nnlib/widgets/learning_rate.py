@@ -1,6 +1,6 @@
 """The app of the learning-rate chapter: pick a schedule, see the rate and the training it gives.
 
-:class:`ScheduleApp` trains a 64-32-10 ReLU network on the digits (SGD with
+:class:`ScheduleApp` trains a 64-32-10 ReLU network on the standardized digits (SGD with
 momentum 0.9, batches of 64) with the chosen schedule stepped after every
 batch, and draws the rate of every step next to the training loss of every
 epoch, with the validation accuracy in the status line.
@@ -102,7 +102,7 @@ class ScheduleApp(App):
             return f"<b>{result['schedule']}</b> at lr {result['lr']:.3g}: the loss diverged"
         return (
             f"<b>{result['schedule']}</b>, lr {result['lr']:.3g}: last epoch's loss "
-            f"{run.epoch_loss[-1]:.4f} (constant rate: {base.epoch_loss[-1]:.4f}); "
+            f"{run.epoch_loss[-1]:.4g} (constant rate: {base.epoch_loss[-1]:.4g}); "
             f"validation accuracy {run.val_accuracy:.1%} (constant rate: {base.val_accuracy:.1%}); "
             f"final rate {run.rates[-1]:.3g}"
         )
