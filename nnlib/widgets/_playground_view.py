@@ -22,6 +22,7 @@ import numpy as np
 
 from ..experiments.playground import Playground
 from ._raster import (
+    LineSet,
     colorize,
     colormap,
     draw_dots,
@@ -61,32 +62,39 @@ class Layout:
             for n in self.counts
         ]
         self.y_out = (height - OUTPUT) // 2
+        self.lines: LineSet | None = None  # the weights' lines, found on the first frame
+        self.line_shapes: list[tuple[int, int]] = []
 
 
-def _connections(layout: Layout, weights: list[np.ndarray]):
-    """Segments, colours and widths of every weight's line (weakest drawn first)."""
-    starts, ends, values = [], [], []
+def _segments(layout: Layout, shapes: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end points (K, 2) of every weight's line, in the order of ``W.ravel()``."""
+    starts, ends = [], []
     n_cols = len(layout.counts)
-    for c, W in enumerate(weights):  # W (in, out): column c -> column c + 1 (or the output)
-        x0 = layout.x[c] + TILE
-        ys0 = np.array(layout.y[c]) + TILE / 2
+    for c, (n_in, n_out) in enumerate(shapes):  # W (in, out): column c -> column c + 1
+        x0, ys0 = layout.x[c] + TILE, np.array(layout.y[c]) + TILE / 2
         if c + 1 < n_cols:
             x1, ys1 = layout.x[c + 1], np.array(layout.y[c + 1]) + TILE / 2
-        else:
+        else:  # into the output tile
             x1, ys1 = layout.x_out, np.array([layout.y_out + OUTPUT / 2])
-        i, j = np.meshgrid(np.arange(W.shape[0]), np.arange(W.shape[1]), indexing="ij")
+        i, j = np.meshgrid(np.arange(n_in), np.arange(n_out), indexing="ij")
         starts.append(np.column_stack([np.full(i.size, x0 + 1), ys0[i.ravel()]]))
         ends.append(np.column_stack([np.full(i.size, x1 - 2), ys1[j.ravel()]]))
-        values.append(W.ravel())
-    start, end, w = np.concatenate(starts), np.concatenate(ends), np.concatenate(values)
-    with np.errstate(invalid="ignore"):
-        size = np.abs(np.nan_to_num(w)) / max(float(np.nanmax(np.abs(w), initial=0.0)), 1e-12)
-    order = np.argsort(size)  # strong lines on top
-    strength = (0.15 + 0.85 * size[order])[:, None]  # how far from the background
+    return np.concatenate(starts), np.concatenate(ends)
+
+
+def _draw_connections(canvas: np.ndarray, layout: Layout, weights: list[np.ndarray]) -> None:
+    """Every weight as a line: orange if positive, else blue; thicker and stronger as |w| grows."""
+    shapes = [W.shape for W in weights]
+    if layout.lines is None or layout.line_shapes != shapes:
+        layout.lines = LineSet(*_segments(layout, shapes), layout.size)
+        layout.line_shapes = shapes
+    w = np.concatenate([W.ravel() for W in weights])
+    size = np.abs(np.nan_to_num(w))
+    size = size / max(float(size.max(initial=0.0)), 1e-12)  # 0..1, relative to the largest
     bg = hex_rgb(BACKGROUND)
-    tone = np.where((w[order] >= 0)[:, None], hex_rgb(ORANGE), hex_rgb(BLUE))
-    colors = np.round(bg + (tone - bg) * strength).astype(np.uint8)
-    return start[order], end[order], colors, 1.0 + np.round(3.0 * size[order])
+    tone = np.where((w >= 0)[:, None], hex_rgb(ORANGE), hex_rgb(BLUE))
+    colors = np.round(bg + (tone - bg) * (0.15 + 0.85 * size[:, None])).astype(np.uint8)
+    layout.lines.draw(canvas, colors, 1.0 + np.round(3.0 * size), order=np.argsort(size))
 
 
 def _node_scale(values: np.ndarray) -> float:
@@ -95,18 +103,23 @@ def _node_scale(values: np.ndarray) -> float:
     return max(1.0, float(finite.max())) if finite.size else 1.0
 
 
-def network_picture(pg: Playground) -> tuple[np.ndarray, Layout]:
+def network_picture(pg: Playground, layout: Layout | None = None) -> tuple[np.ndarray, Layout]:
     """The whole network as one RGB picture (H, W, 3) uint8, and the layout used.
+
+    Pass the ``layout`` of the previous frame back in: while the architecture
+    stays the same, the pixels of the weights' lines are not searched again.
 
     Columns: the input features, the hidden layers, then the output's decision
     map with the data (circles ringed in white: training points; ringed in
     black: test points) and the boundary P = 1/2 drawn in black.
     """
     maps = pg.maps()  # [features (F, R, R), hidden (H, R, R) ..., output (1, R, R)]
-    layout = Layout([len(m) for m in maps[:-1]])
+    counts = [len(m) for m in maps[:-1]]
+    if layout is None or layout.counts != counts:
+        layout = Layout(counts)
     canvas = np.empty(layout.size + (3,), dtype=np.uint8)
     canvas[:] = hex_rgb(BACKGROUND).astype(np.uint8)
-    draw_lines(canvas, *_connections(layout, pg.weights()))
+    _draw_connections(canvas, layout, pg.weights())
     for c, column in enumerate(maps[:-1]):
         scale = _node_scale(column)
         tiles = colorize(column[:, ::-1], NODE_LUT, -scale, scale)  # (n, R, R, 3), y upwards

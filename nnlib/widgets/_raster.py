@@ -7,7 +7,8 @@ many times a second instead paints an RGB array ``(H, W, 3)`` of ``uint8``:
   :func:`colorize` maps values through it (one fancy-indexing step);
 * :func:`resize_nearest` and :func:`resize_bilinear` scale a map to a tile;
 * :func:`draw_lines` and :func:`draw_dots` paint straight segments and round
-  markers, all of them in one vectorized pass each;
+  markers, all of them in one vectorized pass each; a :class:`LineSet` finds
+  the pixels of fixed segments once and repaints them each frame;
 * :func:`encode_png` writes the array as a PNG file (zlib, no filtering),
   which is what an ``ipywidgets.Image`` shows.
 """
@@ -25,7 +26,9 @@ __all__ = [
     "colorize",
     "resize_nearest",
     "resize_bilinear",
+    "segment_pixels",
     "draw_lines",
+    "LineSet",
     "draw_dots",
     "encode_png",
 ]
@@ -79,6 +82,38 @@ def resize_bilinear(values: np.ndarray, height: int, width: int) -> np.ndarray:
     return top * (1 - fy) + bottom * fy
 
 
+def segment_pixels(
+    start: np.ndarray, end: np.ndarray, widths: np.ndarray, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pixels of K straight segments, ``widths`` (K,) pixels thick, inside ``shape`` (H, W).
+
+    ``start`` and ``end`` are (K, 2) pixel coordinates (x to the right, y down);
+    a segment is thickened across its steeper axis. Returns ``(line, y, x)``,
+    three int arrays of the same length: which segment each pixel belongs to,
+    and where it is, ordered by segment.
+    """
+    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    widths = np.asarray(widths, dtype=float)
+    H, W = shape
+    steps = np.maximum(np.abs(end - start).max(axis=1).astype(int), 1) + 1  # (K,) samples
+    line = np.repeat(np.arange(len(start)), steps)  # (P,) which segment each sample is on
+    first = np.cumsum(steps) - steps  # (K,) index of each segment's first sample
+    t = (np.arange(len(line)) - first[line]) / (steps[line] - 1).clip(min=1)  # (P,) in [0, 1]
+    xy = start[line] + (end - start)[line] * t[:, None]  # (P, 2)
+    steep = np.abs(end[:, 1] - start[:, 1]) > np.abs(end[:, 0] - start[:, 0])  # (K,)
+    found = []
+    for offset in range(int(np.ceil(widths.max(initial=1.0)))):
+        keep = widths[line] > offset
+        shift = offset - (widths[line][keep] - 1) // 2  # centre the thickness on the line
+        x = np.round(xy[keep, 0] + np.where(steep[line][keep], shift, 0)).astype(int)
+        y = np.round(xy[keep, 1] + np.where(steep[line][keep], 0, shift)).astype(int)
+        inside = (x >= 0) & (x < W) & (y >= 0) & (y < H)
+        found.append((line[keep][inside], y[inside], x[inside]))
+    ids, ys, xs = (np.concatenate(parts) for parts in zip(*found, strict=True))
+    by_line = np.argsort(ids, kind="stable")
+    return ids[by_line], ys[by_line], xs[by_line]
+
+
 def draw_lines(
     canvas: np.ndarray,
     start: np.ndarray,
@@ -95,26 +130,58 @@ def draw_lines(
     colors : ndarray, shape (K, 3)
         RGB colours, 0..255.
     widths : ndarray, shape (K,)
-        Line widths in pixels (1 or more), thickened across the steeper axis.
+        Line widths in pixels (1 or more).
     """
-    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
     if len(start) == 0:
         return
-    H, W = canvas.shape[:2]
-    steps = np.maximum(np.abs(end - start).max(axis=1).astype(int), 1) + 1  # (K,) samples
-    line = np.repeat(np.arange(len(start)), steps)  # (P,) which segment each sample is on
-    first = np.cumsum(steps) - steps  # (K,) index of each segment's first sample
-    t = (np.arange(len(line)) - first[line]) / (steps[line] - 1).clip(min=1)  # (P,) in [0, 1]
-    xy = start[line] + (end - start)[line] * t[:, None]  # (P, 2)
-    widths = np.asarray(widths, dtype=float)
-    steep = np.abs(end[:, 1] - start[:, 1]) > np.abs(end[:, 0] - start[:, 0])  # (K,)
-    for offset in range(int(np.ceil(widths.max()))):
-        keep = widths[line] > offset
-        shift = offset - (widths[line][keep] - 1) // 2  # centre the thickness on the line
-        x = np.round(xy[keep, 0] + np.where(steep[line][keep], shift, 0)).astype(int)
-        y = np.round(xy[keep, 1] + np.where(steep[line][keep], 0, shift)).astype(int)
-        inside = (x >= 0) & (x < W) & (y >= 0) & (y < H)
-        canvas[y[inside], x[inside]] = colors[line[keep][inside]]
+    line, y, x = segment_pixels(start, end, widths, canvas.shape[:2])
+    canvas[y, x] = colors[line]
+
+
+class LineSet:
+    """Segments that stay in place while their colours and widths change (a network's weights).
+
+    Finding a segment's pixels costs more than painting them, so it is done
+    once, for every width from 1 to ``max_width``; :meth:`draw` then picks each
+    segment's pixels at its width of the moment.
+
+    Parameters
+    ----------
+    start, end : ndarray, shape (K, 2)
+        End points (x, y) in pixels.
+    shape : (H, W)
+        The canvas the segments are painted on.
+    max_width : int
+    """
+
+    def __init__(self, start: np.ndarray, end: np.ndarray, shape: tuple[int, int],
+                 max_width: int = 4) -> None:  # fmt: skip
+        K = len(start)
+        self.first = np.zeros((K, max_width), dtype=np.intp)  # where (segment, width) begins
+        self.count = np.zeros((K, max_width), dtype=np.intp)  # and how many pixels it has
+        ys, xs, total = [], [], 0
+        for w in range(1, max_width + 1):
+            line, y, x = segment_pixels(start, end, np.full(K, float(w)), shape)
+            count = np.bincount(line, minlength=K)
+            self.count[:, w - 1] = count
+            self.first[:, w - 1] = total + np.cumsum(count) - count
+            ys.append(y)
+            xs.append(x)
+            total += len(y)
+        self.y, self.x = np.concatenate(ys), np.concatenate(xs)
+        self.max_width = max_width
+
+    def draw(self, canvas: np.ndarray, colors: np.ndarray, widths: np.ndarray,
+             order: np.ndarray) -> None:  # fmt: skip
+        """Paint the segments in ``order`` (later on top), each with its colour and width.
+
+        ``colors`` (K, 3) and ``widths`` (K,) are indexed by segment, like ``start``.
+        """
+        w = np.clip(np.asarray(widths, dtype=int), 1, self.max_width)[order] - 1  # (K,)
+        first, count = self.first[order, w], self.count[order, w]
+        ends = np.cumsum(count)
+        pixel = np.repeat(first - (ends - count), count) + np.arange(ends[-1] if len(ends) else 0)
+        canvas[self.y[pixel], self.x[pixel]] = np.repeat(colors[order], count, axis=0)
 
 
 def draw_dots(

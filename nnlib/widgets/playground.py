@@ -103,6 +103,7 @@ class PlaygroundApp(App):
         self.running = False
         self.frames = 0
         self._task: asyncio.Task | None = None
+        self._layout = None  # the network picture's layout, kept while the architecture is
         self.message = ""
         self.loss_image = widgets.Image(format="png", layout=widgets.Layout(width="260px"))
         self.grad_image = widgets.Image(format="png", layout=widgets.Layout(width="260px"))
@@ -243,7 +244,7 @@ class PlaygroundApp(App):
     def draw(self, result: dict[str, Any] | None = None) -> None:
         """Paint a frame: the network, the loss curves, the gradient norms, the counters."""
         pg = self.pg
-        picture, _ = network_picture(pg)
+        picture, self._layout = network_picture(pg, self._layout)
         self.image.value = encode_png(picture)
         h = pg.history
         losses, (lo, hi) = curve_picture(

@@ -32,7 +32,7 @@ from nnlib.experiments.playground_data import (
 from nnlib.layers import Dropout
 from nnlib.optim import SGD, Adam
 from nnlib.training import predict
-from nnlib.widgets._raster import colorize, colormap, draw_dots, draw_lines, encode_png
+from nnlib.widgets._raster import LineSet, colorize, colormap, draw_dots, draw_lines, encode_png
 from nnlib.widgets.playground import FEATURE_CONTROLS, PlaygroundApp
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -287,6 +287,21 @@ def test_lines_and_dots_paint_where_they_should():
     draw_dots(dots, np.array([[4, 4]]), np.array([[50, 60, 70]]), 1.0, outline=np.array([1, 1, 1]))
     assert tuple(dots[4, 4]) == (50, 60, 70) and tuple(dots[4, 6]) == (1, 1, 1)
     assert tuple(dots[0, 0]) == (0, 0, 0)
+
+
+def test_a_line_set_paints_what_draw_lines_paints_at_each_frame_s_widths():
+    rng = np.random.default_rng(1)
+    start = rng.uniform(0, 40, size=(12, 2))
+    end = rng.uniform(0, 40, size=(12, 2))
+    lines = LineSet(start, end, (40, 40), max_width=4)
+    for _ in range(3):  # three frames: new widths, colours and order
+        widths = rng.integers(1, 5, size=12).astype(float)
+        colors = rng.integers(1, 256, size=(12, 3), dtype=np.uint8)
+        order = rng.permutation(12)
+        fast, plain = np.zeros((40, 40, 3), np.uint8), np.zeros((40, 40, 3), np.uint8)
+        lines.draw(fast, colors, widths, order)
+        draw_lines(plain, start[order], end[order], colors[order], widths[order])
+        np.testing.assert_array_equal(fast, plain)
 
 
 # ============================================================================ the app
