@@ -111,7 +111,7 @@ class PlaygroundApp(App):
         self.loss_caption = widgets.HTML()
         self.grad_caption = widgets.HTML()
         self.announce = widgets.HTML()  # the live region: discrete events only
-        self.code_output = widgets.Output(layout=widgets.Layout(max_height="28em", overflow="auto"))
+        self.code_view = widgets.HTML(layout=widgets.Layout(max_height="30em", overflow="auto"))
         super().__init__()
 
     # -- controls ----------------------------------------------------------------------
@@ -199,7 +199,7 @@ class PlaygroundApp(App):
             )
             self._widget = widgets.VBox(
                 [header, self.layout_controls(), self.image, side, self.status,
-                 self.announce, self.code_output]
+                 self.announce, self.code_view]
             )  # fmt: skip
         return self._widget
 
@@ -385,9 +385,11 @@ class PlaygroundApp(App):
         return playground_code(self.pg)
 
     def show_code(self) -> None:
-        """Print the script under the app (the Copy as code button)."""
-        self.code_output.clear_output()
-        self.code_output.append_stdout(self.code())
+        """Show the script under the app, ready to select and copy (the Copy as code button)."""
+        self.code_view.value = (
+            '<pre role="region" aria-label="nnlib code of this run" tabindex="0" '
+            f'style="margin: 0.5em 0; user-select: text">{html.escape(self.code())}</pre>'
+        )
 
     # -- benchmarks ----------------------------------------------------------------------
     def bench_settings(self) -> Iterable[dict[str, Any]]:

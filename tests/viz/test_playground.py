@@ -1,9 +1,11 @@
 """The live playground (chapter 10): engine, copy as code, NumPy pictures, the app (no browser)."""
 
 import asyncio
+import html
 import io
 import math
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -428,8 +430,8 @@ def test_a_diverging_run_pauses_itself_and_says_so():
 def test_copy_as_code_button_prints_the_script(app):
     app.step(2)
     app.controls["code"].click()
-    printed = "".join(o.get("text", "") for o in app.code_output.outputs)
-    assert printed == app.code() and "fit(model, loss_fn, optimizer" in printed
+    shown = html.unescape(re.sub(r"<[^>]+>", "", app.code_view.value))
+    assert shown == app.code() and "fit(model, loss_fn, optimizer" in shown
 
 
 def test_bench_settings_and_actions(app):
