@@ -23,6 +23,7 @@ from ..experiments.decision import grid_points
 from ..losses import BCELoss, BCEWithLogitsLoss, MSELoss
 from ..plots import PALETTE, new_figure
 from ..plots.common import scatter_classes, show_grid, update_scatter_classes
+from . import controls
 from ._app import App
 
 __all__ = ["NeuronApp", "LossCompareApp"]
@@ -71,7 +72,7 @@ def line_through_box(
 
 
 def _slider(description: str, value: float, lo: float = -4.0, hi: float = 4.0, step: float = 0.1):
-    return widgets.FloatSlider(
+    return controls.FloatSlider(
         value=value, min=lo, max=hi, step=step, description=description,
         continuous_update=True, readout_format=".1f",
     )  # fmt: skip
@@ -109,7 +110,9 @@ class NeuronApp(App):
             "w1": _slider("w1", w1),
             "w2": _slider("w2", w2),
             "b": _slider("b", b),
-            "dataset": widgets.Dropdown(options=list(_DATASETS), value="blobs", description="data"),
+            "dataset": controls.Dropdown(
+                options=list(_DATASETS), value="blobs", description="data"
+            ),
         }
 
     def make_figure(self):
@@ -233,7 +236,7 @@ class LossCompareApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         p, label = self._initial
         return {
-            "p": widgets.FloatSlider(
+            "p": controls.FloatSlider(
                 value=p,
                 min=0.001,
                 max=0.999,

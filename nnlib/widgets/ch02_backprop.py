@@ -20,6 +20,7 @@ import numpy as np
 from ..experiments.backprop import format_value, neuron_graph
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch02_backprop import GraphArtists
+from . import controls
 from ._app import App
 
 __all__ = ["BackpropStepperApp"]
@@ -49,7 +50,7 @@ class BackpropStepperApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         w0, x0 = self._init
         n = 2 * len(self.edges)
-        step = widgets.IntSlider(value=0, min=0, max=n, description="step")
+        step = controls.IntSlider(value=0, min=0, max=n, description="step")
         back = widgets.Button(description="◀ Back", tooltip="one step back")
         nxt = widgets.Button(description="Next ▶", tooltip="one step forward")
         back.on_click(lambda _: setattr(step, "value", max(step.min, step.value - 1)))
@@ -59,8 +60,8 @@ class BackpropStepperApp(App):
             "back": back,
             "next": nxt,
             "step": step,
-            "w": widgets.FloatSlider(value=w0, description="weight w", **slider),
-            "x": widgets.FloatSlider(value=x0, description="input x", **slider),
+            "w": controls.FloatSlider(value=w0, description="weight w", **slider),
+            "x": controls.FloatSlider(value=x0, description="input x", **slider),
         }
 
     def layout_controls(self) -> widgets.Widget:

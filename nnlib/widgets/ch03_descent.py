@@ -21,6 +21,7 @@ from ..datasets import make_line
 from ..experiments.descent import LOSS_FLOOR, DescentRun, line_gd_path, quadratic_descent
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch03_descent import bowl_axes, clip_path, curve_axes, line_contours
+from . import controls
 from ._app import App
 
 __all__ = ["LearningRateApp", "BatchSizeApp"]
@@ -78,7 +79,7 @@ class LearningRateApp(App):
 
     def make_controls(self) -> dict[str, widgets.Widget]:
         return {
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.3,
                 base=10,
                 min=-3,
@@ -88,7 +89,7 @@ class LearningRateApp(App):
                 readout_format=".3g",
                 style={"description_width": "initial"},
             ),
-            "steps": widgets.IntSlider(value=30, min=5, max=100, step=5, description="steps"),
+            "steps": controls.IntSlider(value=30, min=5, max=100, step=5, description="steps"),
         }
 
     def make_figure(self):
@@ -190,14 +191,14 @@ class BatchSizeApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         style = {"description_width": "initial"}
         return {
-            "batch_size": widgets.SelectionSlider(
+            "batch_size": controls.SelectionSlider(
                 options=[1, 2, 5, 10, 20, 50, 100],
                 value=10,
                 description="batch size",
                 continuous_update=False,
                 style=style,
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.1,
                 base=10,
                 min=-2.5,
@@ -208,7 +209,7 @@ class BatchSizeApp(App):
                 continuous_update=False,
                 style=style,
             ),
-            "steps": widgets.IntSlider(
+            "steps": controls.IntSlider(
                 value=100,
                 min=10,
                 max=300,
@@ -217,7 +218,7 @@ class BatchSizeApp(App):
                 continuous_update=False,
                 style=style,
             ),
-            "seed": widgets.IntSlider(
+            "seed": controls.IntSlider(
                 value=0,
                 min=0,
                 max=9,

@@ -38,6 +38,7 @@ from ..plots import CLASS_COLORS, PALETTE, freeze_layout, new_figure
 from ..plots.ch04_activations import DISPLAY_NAMES, VANISH_COLOR
 from ..plots.common import scatter_classes, update_scatter_classes
 from ..training import TrainingDivergedWarning, accuracy, fit, predict
+from . import controls
 from ._app import App
 
 __all__ = ["ActivationExplorerApp", "ActivationTrainingApp"]
@@ -75,10 +76,10 @@ class ActivationExplorerApp(App):
         activation, z_max = self._initial
         style = {"description_width": "initial"}
         return {
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=_options(), value=activation, description="activation", style=style
             ),
-            "z_max": widgets.FloatSlider(
+            "z_max": controls.FloatSlider(
                 value=z_max,
                 min=2.0,
                 max=12.0,
@@ -88,7 +89,7 @@ class ActivationExplorerApp(App):
                 readout_format=".1f",
                 style=style,
             ),  # fmt: skip
-            "threshold": widgets.FloatLogSlider(
+            "threshold": controls.FloatLogSlider(
                 value=0.01,
                 base=10,
                 min=-4,
@@ -267,22 +268,22 @@ class ActivationTrainingApp(App):
         style = {"description_width": "initial"}
         slider = dict(continuous_update=False, style=style)
         return {
-            "dataset": widgets.Dropdown(
+            "dataset": controls.Dropdown(
                 options=list(DATASETS), value=dataset, description="data", style=style
             ),
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=_options(), value=activation, description="activation", style=style
             ),
-            "width": widgets.IntSlider(
+            "width": controls.IntSlider(
                 value=8, min=1, max=32, step=1, description="units per layer", **slider
             ),
-            "layers": widgets.IntSlider(
+            "layers": controls.IntSlider(
                 value=1, min=1, max=3, step=1, description="hidden layers", **slider
             ),
-            "epochs": widgets.IntSlider(
+            "epochs": controls.IntSlider(
                 value=200, min=20, max=500, step=20, description="epochs", **slider
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.03,
                 base=10,
                 min=-3,

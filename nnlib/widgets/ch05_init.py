@@ -30,6 +30,7 @@ from ..models import mlp
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch05_init import COLUMN_XLABEL, HistogramColumns, column_labels, value_range
 from ..training import accuracy, predict, train_step
+from . import controls
 from ._app import App
 
 __all__ = ["InitializationApp"]
@@ -90,21 +91,21 @@ class InitializationApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         style = {"description_width": "initial"}
         return {
-            "init": widgets.Dropdown(
+            "init": controls.Dropdown(
                 options=INIT_CHOICES,
                 value="xavier_normal",
                 description="initializer",
                 style=style,
                 layout=widgets.Layout(width="330px"),
             ),
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=["tanh", "relu"],
                 value="tanh",
                 description="activation",
                 style=style,
                 layout=widgets.Layout(width="180px"),
             ),
-            "depth": widgets.IntSlider(
+            "depth": controls.IntSlider(
                 value=6,
                 min=1,
                 max=self.max_depth,

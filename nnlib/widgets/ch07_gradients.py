@@ -35,6 +35,7 @@ from ..models import mlp
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch07_gradients import log_limits
 from ..training import predict
+from . import controls
 from ._app import App
 
 __all__ = ["GradientFlowApp", "ClippingApp"]
@@ -73,16 +74,16 @@ class GradientFlowApp(App):
 
     def make_controls(self) -> dict[str, widgets.Widget]:
         return {
-            "depth": widgets.IntSlider(
+            "depth": controls.IntSlider(
                 value=10, min=2, max=self.max_depth, description="layers", style=_STYLE
             ),
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=[(label, key) for key, label in ACTIVATIONS.items()],
                 value="sigmoid",
                 description="activation",
                 style=_STYLE,
             ),
-            "init": widgets.Dropdown(
+            "init": controls.Dropdown(
                 options=[(label, key) for key, label in INITS.items()],
                 value="xavier_uniform",
                 description="initializer",
@@ -192,7 +193,7 @@ class ClippingApp(App):
                 description="clipping",
                 style={"button_width": "auto", **_STYLE},
             ),
-            "threshold": widgets.FloatLogSlider(
+            "threshold": controls.FloatLogSlider(
                 value=1.0,
                 base=10,
                 min=-3,
@@ -203,7 +204,7 @@ class ClippingApp(App):
                 continuous_update=False,
                 style=_STYLE,
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.01,
                 base=10,
                 min=-3,

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..experiments.learning_rate import SCHEDULES, scheduled_run
 from ..plots import PALETTE, freeze_layout, new_figure
+from . import controls
 from ._app import App
 
 __all__ = ["ScheduleApp"]
@@ -32,10 +33,10 @@ class ScheduleApp(App):
 
     def make_controls(self) -> dict[str, widgets.Widget]:
         return {
-            "schedule": widgets.Dropdown(
+            "schedule": controls.Dropdown(
                 options=list(SCHEDULES), value="cosine", description="schedule"
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.3,
                 base=10,
                 min=-2,
@@ -46,7 +47,7 @@ class ScheduleApp(App):
                 continuous_update=False,
                 style={"description_width": "initial"},
             ),
-            "epochs": widgets.IntSlider(
+            "epochs": controls.IntSlider(
                 value=12, min=2, max=20, description="epochs", continuous_update=False
             ),
         }

@@ -35,8 +35,9 @@ from ..experiments.playground import (
     PLAYGROUND_OPTIMIZERS,
     PlaygroundRun,
 )
-from ..plots import PALETTE, freeze_layout, new_figure, to_png
+from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.common import scatter_classes, show_grid, update_scatter_classes
+from . import controls
 from ._app import App
 
 __all__ = ["PlaygroundApp"]
@@ -103,43 +104,43 @@ class PlaygroundApp(App):
         style = {"description_width": "initial"}
         lazy = dict(continuous_update=False, style=style)
         dropdown = dict(style=style, layout=widgets.Layout(width="auto"))
-        controls: dict[str, widgets.Widget] = {
-            "dataset": widgets.Dropdown(
+        made: dict[str, widgets.Widget] = {
+            "dataset": controls.Dropdown(
                 options=list(PLAYGROUND_DATASETS), value=v["dataset"], description="data",
                 **dropdown,
             ),
-            "noise": widgets.FloatSlider(
+            "noise": controls.FloatSlider(
                 value=v["noise"], min=0.0, max=0.5, step=0.05, description="noise", **lazy
             ),
-            "layers": widgets.IntSlider(
+            "layers": controls.IntSlider(
                 value=v["layers"], min=0, max=4, description="hidden layers", **lazy
             ),
-            "width": widgets.IntSlider(
+            "width": controls.IntSlider(
                 value=v["width"], min=1, max=16, description="units per layer", **lazy
             ),
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=list(PLAYGROUND_ACTIVATIONS), value=v["activation"],
                 description="activation", **dropdown,
             ),
-            "init": widgets.Dropdown(
+            "init": controls.Dropdown(
                 options=list(PLAYGROUND_INITS), value=v["init"], description="initializer",
                 **dropdown,
             ),
-            "optimizer": widgets.Dropdown(
+            "optimizer": controls.Dropdown(
                 options=list(PLAYGROUND_OPTIMIZERS), value=v["optimizer"],
                 description="optimizer", **dropdown,
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=v["lr"], base=10, min=-4, max=0, step=0.1, description="learning rate",
                 readout_format=".2g", **lazy,
             ),
-            "batch_size": widgets.SelectionSlider(
+            "batch_size": controls.SelectionSlider(
                 options=list(BATCH_SIZES), value=v["batch_size"], description="batch size", **lazy
             ),
-            "l2": widgets.SelectionSlider(
+            "l2": controls.SelectionSlider(
                 options=list(L2_STRENGTHS), value=v["l2"], description="L2 strength", **lazy
             ),
-            "dropout": widgets.SelectionSlider(
+            "dropout": controls.SelectionSlider(
                 options=list(DROPOUTS), value=v["dropout"], description="dropout", **lazy
             ),
         }  # fmt: skip
@@ -156,8 +157,8 @@ class PlaygroundApp(App):
         for name, (label, icon, tip) in buttons.items():
             button = widgets.Button(description=label, icon=icon, tooltip=tip)
             button.on_click(lambda _b, act=actions[name]: act())
-            controls[name] = button
-        return controls
+            made[name] = button
+        return made
 
     def layout_controls(self) -> widgets.Widget:
         c = self.controls
@@ -233,11 +234,7 @@ class PlaygroundApp(App):
 
     def refresh(self) -> dict[str, Any]:
         """Redraw from the current run, without training or resetting it."""
-        self.result = self.run.result()
-        self.draw(self.result)
-        self.image.value = to_png(self.fig)
-        self.status.value = self.describe(self.result)
-        return self.result
+        return self.show(self.run.result())
 
     # -- drawing ------------------------------------------------------------------
     def draw(self, result: dict[str, Any]) -> None:

@@ -27,6 +27,7 @@ from ..plots import (
     show_grid,
     update_scatter_classes,
 )
+from . import controls
 from ._app import App
 
 __all__ = ["RegularizationApp"]
@@ -66,19 +67,19 @@ class RegularizationApp(App):
         style = {"description_width": "initial"}
         slider = dict(continuous_update=False, style=style)
         return {
-            "width": widgets.SelectionSlider(
+            "width": controls.SelectionSlider(
                 options=WIDTHS, value=width, description="units per hidden layer", **slider
             ),
-            "n_train": widgets.SelectionSlider(
+            "n_train": controls.SelectionSlider(
                 options=TRAIN_SIZES, value=n_train, description="training points", **slider
             ),
-            "l2": widgets.SelectionSlider(
+            "l2": controls.SelectionSlider(
                 options=STRENGTHS, value=0.0, description="L2 λ", **slider
             ),
-            "l1": widgets.SelectionSlider(
+            "l1": controls.SelectionSlider(
                 options=STRENGTHS, value=0.0, description="L1 λ", **slider
             ),
-            "dropout": widgets.SelectionSlider(
+            "dropout": controls.SelectionSlider(
                 options=DROPOUTS, value=0.0, description="dropout p", **slider
             ),
         }

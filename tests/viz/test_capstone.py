@@ -21,6 +21,7 @@ from nnlib.layers import Dropout, Linear
 from nnlib.losses import L2, BCEWithLogitsLoss
 from nnlib.optim import SGD, Adam
 from nnlib.training import History, predict
+from nnlib.widgets import controls
 from nnlib.widgets.playground import DEFAULTS, PlaygroundApp
 
 from .drawn import texts
@@ -320,12 +321,12 @@ def test_diverged_run_says_so(app):
 def test_controls_are_keyboard_widgets_and_sliders_wait_for_release(app):
     for name, control in app.controls.items():
         assert isinstance(
-            control, (ipywidgets.Dropdown, ipywidgets.Button, ipywidgets.widgets.widget_int._Int,
-                      ipywidgets.widgets.widget_float._Float, ipywidgets.SelectionSlider)
+            control, (controls.Dropdown, ipywidgets.Button, controls.IntSlider,
+                      controls.FloatSlider, controls.FloatLogSlider, controls.SelectionSlider)
         ), name  # fmt: skip
         if hasattr(control, "continuous_update"):
             assert control.continuous_update is False, name
-    assert isinstance(app.controls["lr"], ipywidgets.FloatLogSlider)
+    assert isinstance(app.controls["lr"], controls.FloatLogSlider)
     assert set(app.values()) == set(DEFAULTS)
 
 
