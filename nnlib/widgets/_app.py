@@ -52,7 +52,8 @@ __all__ = ["App", "plain_text"]
 
 def plain_text(markup: str) -> str:
     """HTML of a status line as plain text (tags dropped, entities decoded, spaces collapsed)."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
+    text = " ".join(html.unescape(re.sub(r"</?[A-Za-z][^>]*>", " ", markup)).split())
+    return re.sub(r"\s+([,.;:)])", r"\1", text)
 
 
 class App:

@@ -24,7 +24,7 @@ from ..losses import BCELoss, BCEWithLogitsLoss, MSELoss
 from ..plots import PALETTE, new_figure
 from ..plots.common import scatter_classes, show_grid, update_scatter_classes
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["NeuronApp", "LossCompareApp"]
 
@@ -198,6 +198,16 @@ class NeuronApp(App):
         self.arrow.set_position(tuple(foot))
         self.arrow.set_visible(True)
 
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        w1, w2 = result["w"]
+        return (
+            f"The {result['dataset']} data, {result['n']} points of two classes, shaded by the "
+            f"neuron's predicted probability of class 1, with its decision line and weight "
+            f"vector for w = ({w1:.1f}, {w2:.1f}), b = {result['b']:.1f}: {result['n_wrong']} "
+            f"points are on the wrong side (marked); loss {result['loss']:.3f}, accuracy "
+            f"{result['accuracy']:.1%}."
+        )
+
     def describe(self, result: dict[str, Any]) -> str:
         w1, w2 = result["w"]
         return (
@@ -292,6 +302,15 @@ class LossCompareApp(App):
         self.ax.set_title(
             f"y = {result['label']}, p = {p:.3f}:  MSE {result['mse']:.3f},"
             f"  cross-entropy {result['cross_entropy']:.3f}"
+        )
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"The loss of one prediction against the predicted probability p of class 1, for "
+            f"the true label y = {result['label']}: the squared error (MSE) and the "
+            f"cross-entropy, with p = {result['p']:.3f} marked on both. "
+            + plain_text(self.describe(result))
+            + "."
         )
 
     def describe(self, result: dict[str, Any]) -> str:

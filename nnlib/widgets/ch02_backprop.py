@@ -21,7 +21,7 @@ from ..experiments.backprop import format_value, neuron_graph
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch02_backprop import GraphArtists
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["BackpropStepperApp"]
 
@@ -148,6 +148,16 @@ class BackpropStepperApp(App):
             else:
                 tangent.set_data([], [])
                 ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} not computed yet")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        n = 2 * len(self.edges)
+        phase = "forward pass" if result["step"] <= len(self.edges) else "backward pass"
+        return (
+            f"The computational graph of L = (σ(w·x + b) − y)² at step {result['step']} of {n} "
+            f"({phase}), its edges labelled with the values and gradients found so far, and L "
+            f"as a function of each input, with its tangent once the slope is known. "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         return result["message"]

@@ -22,7 +22,7 @@ from ..experiments.descent import LOSS_FLOOR, DescentRun, line_gd_path, quadrati
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch03_descent import bowl_axes, clip_path, curve_axes, line_contours
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["LearningRateApp", "BatchSizeApp"]
 
@@ -154,6 +154,14 @@ class LearningRateApp(App):
         self._ax3.set_xlim(-0.5, result["steps"] + 0.5)
         self._ax3.set_title(f"Loss per step, lr = {result['lr']:.3g}")
         self._note.set_text("diverged" if (div1 or div2) else "")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        (v1, d1), (v2, d2) = result["curve_verdict"], result["bowl_verdict"]
+        return (
+            f"Gradient descent with learning rate {result['lr']:.3g} for {result['steps']} "
+            f"steps, drawn on the 1-D curve L(w) = w², on the 2-D bowl L = w1² + 0.1 w2², and as "
+            f"the loss per step (log scale). 1-D run: {v1} ({d1}). 2-D run: {v2} ({d2})."
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         lr = result["lr"]
@@ -310,6 +318,15 @@ class BatchSizeApp(App):
         self._ax2.legend(fontsize=8, loc="lower left")
         diverged = result["full_diverged"] or result["mini_diverged"]
         self._note.set_text("diverged" if diverged else "")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"Two paths in weight space (slope, intercept) over the loss contours: full-batch "
+            f"descent and mini-batch descent with batches of {result['batch_size']}, "
+            f"{result['steps']} updates at learning rate {result['lr']:.3g}; beside them, each "
+            f"run's loss above its minimum per update (log scale). "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         B, steps, N = result["batch_size"], result["steps"], len(self.X)

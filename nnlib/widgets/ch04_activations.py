@@ -39,7 +39,7 @@ from ..plots.ch04_activations import DISPLAY_NAMES, VANISH_COLOR
 from ..plots.common import scatter_classes, update_scatter_classes
 from ..training import TrainingDivergedWarning, accuracy, fit, predict
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["ActivationExplorerApp", "ActivationTrainingApp"]
 
@@ -178,6 +178,15 @@ class ActivationExplorerApp(App):
         name = DISPLAY_NAMES.get(result["activation"], result["activation"])
         self.ax_f.set_title(
             f"{name}: grey where |f'(z)| < {t:.2g} ({result['where']})", fontsize=10
+        )
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        z = result["z"]
+        name = DISPLAY_NAMES.get(result["activation"], result["activation"])
+        return (
+            f"The {name} activation f(z) and its derivative f'(z) for z from {z[0]:g} to "
+            f"{z[-1]:g}, shaded grey where |f'(z)| < {result['threshold']:.2g} "
+            f"({result['where']}). " + plain_text(self.describe(result))
         )
 
     def describe(self, result: dict[str, Any]) -> str:
@@ -430,6 +439,14 @@ class ActivationTrainingApp(App):
         self.ax_loss.autoscale_view()
         label = DISPLAY_NAMES.get(result["activation"], result["activation"])
         self.ax.set_title(f"{name}, {label}: accuracy {result['accuracy']:.1%}", fontsize=10)
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        name = DISPLAY_NAMES.get(result["activation"], result["activation"])
+        return (
+            f"Decision regions of a small network with {name} activations trained on the "
+            f"{result['dataset']} data, and its training loss per epoch (log scale). "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         if result["diverged"]:

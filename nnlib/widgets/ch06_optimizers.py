@@ -24,7 +24,7 @@ from ..plots import freeze_layout, new_figure
 from ..plots.ch03_descent import clip_path
 from ..plots.ch06_optimizers import GAP_FLOOR, OPTIMIZER_COLORS, draw_surface
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["OptimizerRaceApp"]
 
@@ -191,6 +191,16 @@ class OptimizerRaceApp(App):
             ax2.legend(fontsize=8, loc="lower left", title="loss after the last step")
         elif ax2.get_legend() is not None:
             ax2.get_legend().remove()
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        runs = result["runs"]
+        if not runs:
+            return f"The {result['surface'].label} surface (contours), with no optimizer shown."
+        return (
+            f"The paths of {', '.join(runs)} from the same start on the "
+            f"{result['surface'].label} surface (contours), and each one's loss above the "
+            f"minimum per step (log scale). " + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         runs = result["runs"]

@@ -36,7 +36,7 @@ from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch07_gradients import log_limits
 from ..training import predict
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["GradientFlowApp", "ClippingApp"]
 
@@ -144,6 +144,13 @@ class GradientFlowApp(App):
     def visible_bars(self) -> int:
         """How many bars the figure shows (one per Linear layer)."""
         return sum(bar.get_visible() for bar in self._bars)
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"Bars of the gradient norm of each of the {result['depth']} layers' weights (log "
+            f"scale), for {ACTIVATIONS[result['activation']]} with {INITS[result['init']]} "
+            f"initialization: " + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         norms = result["norms"]
@@ -323,6 +330,15 @@ class ClippingApp(App):
         if result["mode"] != "none":
             name += f" at {result['threshold']:.3g}"
         self._axes[0].set_title(f"Loss: {name}, lr {result['lr']:.2g}")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        how = {"none": "no clipping", "norm": "clipping by norm", "value": "clipping by value"}
+        at = f" at {result['threshold']:.3g}" if result["mode"] != "none" else ""
+        return (
+            f"The training loss and the gradient norm per step with {how[result['mode']]}{at} "
+            f"and learning rate {result['lr']:.2g}, and the curve the network fits to the data. "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         loss, g = result["loss"], result["grad_norm"]

@@ -17,7 +17,7 @@ import numpy as np
 from ..experiments.learning_rate import SCHEDULES, scheduled_run
 from ..plots import PALETTE, freeze_layout, new_figure
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["ScheduleApp"]
 
@@ -96,6 +96,13 @@ class ScheduleApp(App):
         self._ax2.set_xlim(0.5, result["epochs"] + 0.5)
         acc = "diverged" if run.diverged else f"validation accuracy {run.val_accuracy:.1%}"
         self._ax2.set_title(f"Training loss per epoch: {acc}")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"The learning rate per step under the {result['schedule']} schedule, and the "
+            f"training loss per epoch next to that of a constant rate. "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         run, base = result["run"], result["constant"]

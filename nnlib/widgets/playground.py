@@ -38,7 +38,7 @@ from ..experiments.playground import (
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.common import scatter_classes, show_grid, update_scatter_classes
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["PlaygroundApp"]
 
@@ -276,6 +276,15 @@ class PlaygroundApp(App):
             hi = np.ceil(np.log10(min(finite.max(), 1e4) * 1.2))
             self.ax_loss.set_ylim(10.0**lo, 10.0 ** max(hi, lo + 1))
         self._note.set_text("training diverged: press Reset" if result["diverged"] else "")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        layers, width = result["layers"], result["width"]
+        net = f"{layers}×{width} {result['activation']}" if layers else "no-hidden-layer"
+        return (
+            f"Decision regions of a {net} network on the {result['dataset']} data (training "
+            f"points as circles, test points as triangles) at epoch {result['epoch']}, and the "
+            f"training and test loss per epoch (log scale). " + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         layers, width = result["layers"], result["width"]

@@ -28,7 +28,7 @@ from ..plots import (
     update_scatter_classes,
 )
 from . import controls
-from ._app import App
+from ._app import App, plain_text
 
 __all__ = ["RegularizationApp"]
 
@@ -155,6 +155,14 @@ class RegularizationApp(App):
             f"train {result['train_accuracy']:.0%}, validation {result['val_accuracy']:.1%} "
             f"(gap {100 * result['gap']:.1f} points)",
             fontsize=10,
+        )
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"Decision regions of the network over its {result['n_train']} training points "
+            f"(training accuracy {result['train_accuracy']:.0%}, validation "
+            f"{result['val_accuracy']:.1%}), and the training and validation loss per step. "
+            + plain_text(self.describe(result))
         )
 
     def describe(self, result: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ the same in JupyterLab with axe-core and the keyboard.
 """
 
 import inspect
+import re
 
 import ipywidgets
 import numpy as np
@@ -56,7 +57,7 @@ def test_sliders_announce_their_readout_not_a_position(app):
 def test_the_picture_has_a_text_alternative_that_follows_the_state(app):
     first = app.image.alt
     assert first.startswith(app.title) or len(first) > 40, first
-    assert "<" not in first, f"alt text is plain text: {first}"
+    assert not re.search(r"</?[A-Za-z][^>]*>|&\w+;", first), f"alt text is plain text: {first}"
     alts = {first}
     for setting in list(app.bench_settings())[:3]:
         values = {k: v for k, v in setting.items() if k in app.controls}
@@ -101,3 +102,30 @@ def test_dropdown_and_radio_buttons_take_only_their_options():
     assert answer.value is None and answer.index == -1
     answer.index = 1  # the learner picks B
     assert answer.value == 1
+
+
+def test_quiz_options_are_one_radio_group_and_the_verdict_is_announced():
+    from nnlib.grading.quizbank import check_answer
+    from nnlib.grading.quizzes import QuizQuestion
+
+    q = QuizQuestion("ch02", "q2", number=1, total=3)
+    assert isinstance(q.choices, controls.RadioButtons)
+    assert q.choices.description == "Your answer (question 1 of 3):"
+    assert q.widget.children.index(q.announcement) > q.widget.children.index(q.check_button)
+    verdicts = [check_answer("ch02", "q2", i)[0] for i in range(len(q.choices.options))]
+    q.choices.index = verdicts.index(False)  # as the browser sets it after an arrow key
+    q.check_button.click()
+    assert q.announcement.value.startswith("✗ Not quite. Option ")
+    q.choices.index = verdicts.index(True)
+    q.check_button.click()
+    assert q.announcement.value.startswith("✓ Correct (attempt 2). Option ")
+    # the text keeps the theme's colour; only the stripe beside it is coloured
+    assert "color" not in q.feedback.value
+
+
+def test_a_failed_check_headline_is_bold_without_a_colour():
+    from nnlib.grading.feedback import ExerciseFailed
+
+    first, *rest = ExerciseFailed("dense_forward: wrong values\nhint")._render_traceback_()
+    assert first == "\x1b[1m✗ dense_forward: wrong values\x1b[0m"  # SGR 1 (bold) only
+    assert rest == ["hint"]
