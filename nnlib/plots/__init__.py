@@ -13,9 +13,12 @@ from ._style import (
     CMAP_DIVERGING,
     CMAP_SEQUENTIAL,
     PALETTE,
+    figure_alt,
+    figure_html,
     freeze_layout,
     new_figure,
     register_notebook_display,
+    set_alt,
     to_png,
 )
 from .capstone import (
@@ -135,6 +138,9 @@ __all__ = [
     "freeze_layout",
     "new_figure",
     "register_notebook_display",
+    "set_alt",
+    "figure_alt",
+    "figure_html",
     "to_png",
     "digits_samples_figure",
     "loss_accuracy_figure",

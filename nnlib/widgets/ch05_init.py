@@ -30,7 +30,8 @@ from ..models import mlp
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch05_init import COLUMN_XLABEL, HistogramColumns, column_labels, value_range
 from ..training import accuracy, predict, train_step
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 
 __all__ = ["InitializationApp"]
 
@@ -90,21 +91,21 @@ class InitializationApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         style = {"description_width": "initial"}
         return {
-            "init": widgets.Dropdown(
+            "init": controls.Dropdown(
                 options=INIT_CHOICES,
                 value="xavier_normal",
                 description="initializer",
                 style=style,
                 layout=widgets.Layout(width="330px"),
             ),
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=["tanh", "relu"],
                 value="tanh",
                 description="activation",
                 style=style,
                 layout=widgets.Layout(width="180px"),
             ),
-            "depth": widgets.IntSlider(
+            "depth": controls.IntSlider(
                 value=6,
                 min=1,
                 max=self.max_depth,
@@ -228,6 +229,14 @@ class InitializationApp(App):
         else:
             self._end.set_data([], [])
             self._note.set_text("")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"Histograms of the activations and of the weight gradients of each of the "
+            f"{len(result['act_std'])} hidden layers ({result['activation']}, {result['init']} "
+            f"initialization), and the training loss per step (log scale). "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         s, g = result["act_std"], result["grad_norm"]

@@ -20,10 +20,12 @@ Settings of two kinds (see ``nnlib.experiments.playground``):
 the run so far, every live change at the epoch it happened.
 
 The pictures are NumPy arrays encoded as PNG (``_playground_view``,
-``_raster``): a frame costs a few milliseconds, not a matplotlib redraw. Each
-picture has a text alternative (its ``tooltip``, the accessible name of the
-image), and a polite live region announces the discrete events only
-(started, paused, restarted, diverged), never the ticking counters.
+``_raster``): a frame costs a few milliseconds, not a matplotlib redraw. The
+controls are the accessible ones of ``nnlib.widgets.controls``; each picture
+has a text alternative (its ``alt``, refreshed on every event and every 2 s
+while playing, not every frame), and a polite live region (``LiveStatus``)
+announces the discrete events only (started, paused, restarted, diverged),
+never the ticking counters.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from ..experiments.playground import (
 )
 from ..experiments.playground_code import playground_code
 from ..experiments.playground_data import PLAYGROUND_DATASETS
+from . import controls
 from ._app import App
 from ._playground_view import curve_picture, describe_network, network_picture
 from ._raster import encode_png
@@ -105,12 +108,12 @@ class PlaygroundApp(App):
         self._task: asyncio.Task | None = None
         self._layout = None  # the network picture's layout, kept while the architecture is
         self.message = ""
-        self.loss_image = widgets.Image(format="png", layout=widgets.Layout(width="260px"))
-        self.grad_image = widgets.Image(format="png", layout=widgets.Layout(width="260px"))
+        self.loss_image = controls.FigureImage(layout=widgets.Layout(width="260px"))
+        self.grad_image = controls.FigureImage(layout=widgets.Layout(width="260px"))
         self.counter = widgets.HTML(layout=widgets.Layout(min_height="1.5em"))
         self.loss_caption = widgets.HTML()
         self.grad_caption = widgets.HTML()
-        self.announce = widgets.HTML()  # the live region: discrete events only
+        self.announce = controls.LiveStatus()  # the live region: discrete events only
         self.code_view = widgets.HTML(layout=widgets.Layout(max_height="30em", overflow="auto"))
         super().__init__()
 
@@ -129,34 +132,34 @@ class PlaygroundApp(App):
             "code": widgets.Button(description="Copy as code", icon="code",
                                    tooltip="print the nnlib code of this network and run"),
             # live
-            "lr": widgets.SelectionSlider(options=list(LEARNING_RATES), value=s["lr"],
+            "lr": controls.SelectionSlider(options=list(LEARNING_RATES), value=s["lr"],
                                           description="learning rate", **lazy),
-            "optimizer": widgets.Dropdown(options=list(OPTIMIZERS), value=s["optimizer"],
+            "optimizer": controls.Dropdown(options=list(OPTIMIZERS), value=s["optimizer"],
                                           description="optimizer", **drop),
-            "regularization": widgets.Dropdown(options=list(REGULARIZERS),
+            "regularization": controls.Dropdown(options=list(REGULARIZERS),
                                                value=s["regularization"],
                                                description="penalty", **drop),
-            "reg_strength": widgets.SelectionSlider(options=list(STRENGTHS),
+            "reg_strength": controls.SelectionSlider(options=list(STRENGTHS),
                                                     value=s["reg_strength"],
                                                     description="penalty strength", **lazy),
-            "dropout": widgets.SelectionSlider(options=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
+            "dropout": controls.SelectionSlider(options=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
                                                value=s["dropout"], description="dropout", **lazy),
-            "batch_size": widgets.IntSlider(value=s["batch_size"], min=1, max=100,
+            "batch_size": controls.IntSlider(value=s["batch_size"], min=1, max=100,
                                             description="batch size", **lazy),
             # restart
-            "dataset": widgets.Dropdown(options=list(PLAYGROUND_DATASETS), value=s["dataset"],
+            "dataset": controls.Dropdown(options=list(PLAYGROUND_DATASETS), value=s["dataset"],
                                         description="data", **drop),
-            "noise": widgets.FloatSlider(value=s["noise"], min=0.0, max=0.5, step=0.05,
+            "noise": controls.FloatSlider(value=s["noise"], min=0.0, max=0.5, step=0.05,
                                          description="noise", **lazy),
-            "train_percent": widgets.IntSlider(value=s["train_percent"], min=10, max=90,
+            "train_percent": controls.IntSlider(value=s["train_percent"], min=10, max=90,
                                                step=10, description="training data %", **lazy),
-            "layers": widgets.IntSlider(value=s["layers"], min=0, max=6,
+            "layers": controls.IntSlider(value=s["layers"], min=0, max=6,
                                         description="hidden layers", **lazy),
-            "width": widgets.IntSlider(value=s["width"], min=1, max=8,
+            "width": controls.IntSlider(value=s["width"], min=1, max=8,
                                        description="units per layer", **lazy),
-            "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=s["activation"],
+            "activation": controls.Dropdown(options=list(ACTIVATIONS), value=s["activation"],
                                            description="activation", **drop),
-            "init": widgets.Dropdown(options=list(INITIALIZERS), value=s["init"],
+            "init": controls.Dropdown(options=list(INITIALIZERS), value=s["init"],
                                      description="initializer", **drop),
         }  # fmt: skip
         for name, feature in FEATURE_CONTROLS.items():
@@ -284,32 +287,36 @@ class PlaygroundApp(App):
             parts.append(f"<b>Diverged: {html.escape(r['diverged'])}</b> Press Reset.")
         return " · ".join([*parts, net])
 
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        """The network picture's text alternative: the layout and what the output predicts."""
+        return describe_network(self.pg)
+
     def refresh_text(self) -> None:
         """The status line and the text alternatives of the pictures (not sent every frame)."""
         self.status.value = self.describe(self.result)
-        self.image.tooltip = describe_network(self.pg)
+        self.image.alt = self.describe_figure(self.result)
         h = self.pg.history
-        self.loss_image.tooltip = (
+        self.loss_image.alt = (
             f"Loss curves over {self.pg.epoch} epochs: training loss from "
             f"{_num(h['train_loss'][0])} to {_num(h['train_loss'][-1])}, test loss from "
             f"{_num(h['test_loss'][0])} to {_num(h['test_loss'][-1])}."
         )
         last = h["grad_norms"][-1] if h["grad_norms"] else []
-        self.grad_image.tooltip = "Gradient norms per layer, latest: " + (
+        self.grad_image.alt = "Gradient norms per layer, latest: " + (
             ", ".join(f"{self._layer_name(k)} {g:.2g}" for k, g in enumerate(last))
             or "none yet (no epoch trained)"
         )
 
-    def update(self) -> dict[str, Any]:
-        """Apply the controls, redraw, refresh the texts; returns the new result."""
-        self.result = self.compute(**self.values())
-        self.draw(self.result)
+    def show(self, result: dict[str, Any]) -> dict[str, Any]:
+        """Draw a frame for ``result`` (from ``compute``) and refresh the texts; returns it."""
+        self.result = result
+        self.draw(result)
         self.refresh_text()
-        return self.result
+        return result
 
     def _announce(self, text: str) -> None:
         """Say a discrete event in the live region (a polite screen-reader announcement)."""
-        self.announce.value = f'<div role="status" aria-live="polite">{html.escape(text)}</div>'
+        self.announce.value = text
 
     # -- running ------------------------------------------------------------------------
     def step(self, epochs: int = 1) -> None:

@@ -307,13 +307,13 @@ _JS_OUTPUT_PROBLEMS = """
 """
 
 # An app of the course: an ipywidgets VBox holding a slider and, as a direct
-# child, the figure (an ipywidgets Image, an <img> with a blob: src).
+# child, the figure (nnlib's FigureImage: an <img alt> with a blob: src).
 _JS_MARK_APPS = """
 () => {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
   const boxes = [...panel.querySelectorAll('.jp-OutputArea-output .widget-vbox')].filter(b =>
-    [...b.children].some(c => c.matches('img.widget-image, .widget-image'))
-    && b.querySelector('.widget-slider'));
+    [...b.children].some(c => c.matches('.nnlib-figure'))
+    && b.querySelector('.nnlib-slider input[type=range]'));
   boxes.forEach((b, i) => b.setAttribute('data-nnlib-app', String(i)));
   return boxes.map(b => (b.querySelector('.widget-html, .widget-label') || b).innerText.trim());
 }
@@ -434,7 +434,7 @@ class Notebook:
         return [self.page.locator(f'[data-nnlib-app="{i}"]') for i in range(len(titles))]
 
     def move_slider(self, app: Any, key: str = "ArrowRight", timeout: float = 20.0) -> float:
-        """Focus the app's first slider handle, press ``key``; wait for a new figure.
+        """Focus the app's first slider, press ``key``; wait for a new figure.
 
         Returns the latency in milliseconds from the key press to the new image,
         measured in the page. When the slider is at its end, the other arrow key
@@ -442,11 +442,10 @@ class Notebook:
         """
         start = time.monotonic()
         app.scroll_into_view_if_needed()
-        handle = app.locator(".widget-slider .noUi-handle").first
-        img = app.locator(":scope > img.widget-image, :scope > .widget-image").first
-        now, low, high = (
-            float(handle.get_attribute(f"aria-value{a}") or "nan") for a in ("now", "min", "max")
-        )
+        handle = app.locator(".nnlib-slider input[type=range]").first
+        img = app.locator(":scope > .nnlib-figure > img").first
+        now = float(handle.input_value())
+        low, high = (float(handle.get_attribute(a) or "nan") for a in ("min", "max"))
         if key == "ArrowRight" and now >= high:  # at the end of its range: go back instead
             key = "ArrowLeft"
         elif key == "ArrowLeft" and now <= low:
@@ -463,7 +462,7 @@ class Notebook:
         except Exception as err:
             raise CourseError(
                 f"{self.path}: the figure did not change after a slider key press "
-                f"(slider value {now} -> {handle.get_attribute('aria-valuenow')} after {key})"
+                f"(slider position {now} -> {handle.input_value()} after {key})"
             ) from err
         latency = float(self.page.evaluate("() => window.__nnlibLatency"))
         self.timings["sliders"] = self.timings.get("sliders", 0.0) + time.monotonic() - start
@@ -497,7 +496,7 @@ class Notebook:
     def quiz_questions(self) -> Any:
         """Locator of every quiz question shown (a VBox with radio buttons and a Check button)."""
         return self.page.locator(
-            ".jp-OutputArea-output .widget-vbox:has(> .widget-radio):has(> button)"
+            ".jp-OutputArea-output .widget-vbox:has(> .nnlib-radio):has(> button)"
         )
 
     def first_quiz_question(self, timeout: float = 20.0) -> Any:
@@ -512,7 +511,7 @@ class Notebook:
     def answer(self, question: Any, option: int, timeout: float = 30.0) -> str:
         """Choose option ``option`` (0-based) of a question, press Check; returns the feedback."""
         question.scroll_into_view_if_needed()
-        question.locator(".widget-radio-box input[type=radio]").nth(option).check()
+        question.locator(".nnlib-radio input[type=radio]").nth(option).check()
         feedback = question.locator(":scope > .widget-htmlmath").last
         before = feedback.inner_text()
         question.locator(":scope > button").click()

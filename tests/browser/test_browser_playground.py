@@ -56,15 +56,15 @@ def test_playground_plays_changes_live_and_pauses(page, lab):
     nb.run_cell(_cell(source, "import nnlib"))
     nb.run_cell(_cell(source, "widgets.PlaygroundApp()"))
     app = page.locator(
-        ".jp-OutputArea-output .widget-vbox:has(> img.widget-image)"
+        ".jp-OutputArea-output .widget-vbox:has(> .nnlib-figure)"
         ":has(button:has-text('Copy as code'))"
     ).first
     app.wait_for(timeout=30_000)
     app.scroll_into_view_if_needed()
-    img = app.locator(":scope > img.widget-image").first
+    img = app.locator(":scope > .nnlib-figure > img").first
     counter = app.locator(".widget-html:has-text('epoch')").first
     play = app.get_by_role("button", name="Play")
-    assert img.get_attribute("title"), "the network picture has no text alternative"
+    assert img.get_attribute("alt"), "the network picture has no text alternative"
     assert _epoch(counter) == 0
 
     # Play: frames arrive, again and again.
@@ -78,8 +78,8 @@ def test_playground_plays_changes_live_and_pauses(page, lab):
 
     # A live change while running: the learning-rate slider, moved with the keyboard.
     status = app.locator(":scope > .widget-html").filter(has_text="parameters").first
-    handle = app.locator(".widget-slider .noUi-handle").first  # the learning rate
-    assert handle.get_attribute("aria-valuenow") is not None
+    handle = app.locator(".nnlib-slider input[type=range]").first  # the learning rate
+    assert handle.get_attribute("aria-valuetext") == "0.03"
     handle.focus()
     page.keyboard.press("ArrowLeft")
     page.wait_for_function(
@@ -101,7 +101,8 @@ def test_playground_plays_changes_live_and_pauses(page, lab):
     still = _frames_during(page, img, 2.0)
     assert still == 0, f"{still} new pictures arrived while paused"
     assert _epoch(counter) == paused_at
-    assert "Paused" in app.inner_text()  # the live region's announcement
+    announced = app.locator("[role=status]").first.text_content()
+    assert announced.startswith("Paused"), announced  # the live region's announcement
 
     problems = nb.problems()
     assert not problems, f"errors in the page: {problems}"

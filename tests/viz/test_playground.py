@@ -34,6 +34,7 @@ from nnlib.experiments.playground_data import (
 from nnlib.layers import Dropout
 from nnlib.optim import SGD, Adam
 from nnlib.training import predict
+from nnlib.widgets import controls
 from nnlib.widgets._raster import LineSet, colorize, colormap, draw_dots, draw_lines, encode_png
 from nnlib.widgets.playground import FEATURE_CONTROLS, PlaygroundApp
 
@@ -316,17 +317,16 @@ def test_app_starts_at_epoch_zero_with_pictures_and_their_text_alternatives(app)
     assert "epoch 0" in app.counter.value
     for image in (app.image, app.loss_image, app.grad_image):
         assert bytes(image.value).startswith(b"\x89PNG")
-        assert len(image.tooltip) > 20  # the image's accessible name
-    assert "2 hidden layer(s) of 4 tanh units" in app.image.tooltip
+        assert len(image.alt) > 20  # the picture's text alternative
+    assert "2 hidden layer(s) of 4 tanh units" in app.image.alt
     h, w = png_pixels(app.image.value).shape[:2]
     assert w > 2 * h  # the network is laid out left to right, by layer
 
 
 def test_every_control_is_a_named_keyboard_widget_and_sliders_wait_for_release(app):
     for name, control in app.controls.items():
-        kinds = (ipywidgets.Button, ipywidgets.ToggleButton, ipywidgets.Dropdown,
-                 ipywidgets.SelectionSlider, ipywidgets.IntSlider,
-                 ipywidgets.FloatSlider)  # fmt: skip
+        kinds = (ipywidgets.Button, ipywidgets.ToggleButton, controls.Dropdown,
+                 controls.SelectionSlider, controls.IntSlider, controls.FloatSlider)  # fmt: skip
         assert isinstance(control, kinds), name
         assert control.description, f"{name} has no visible name"
         if hasattr(control, "continuous_update"):
@@ -354,7 +354,7 @@ def test_a_restart_control_resets_the_weights_and_announces_it(app):
     app.controls["width"].value = 6
     assert app.pg.epoch == 0 and app.pg.model[0].params["W"].shape == (2, 6)
     assert "Restarted at epoch 0" in app.status.value and "width" in app.status.value
-    assert 'aria-live="polite"' in app.announce.value and "Restarted" in app.announce.value
+    assert isinstance(app.announce, controls.LiveStatus) and "Restarted" in app.announce.value
 
 
 def test_feature_toggles_choose_the_inputs(app):
