@@ -114,6 +114,13 @@ class PlaygroundApp(App):
         self.loss_caption = widgets.HTML()
         self.grad_caption = widgets.HTML()
         self.announce = controls.LiveStatus()  # the live region: discrete events only
+        self.legend = widgets.HTML(
+            "Left to right: the inputs, each hidden layer, the output. A tile shows what a unit "
+            "computes over the input plane (blue negative, orange positive); a line is a weight "
+            "(orange positive, blue negative, thicker when larger). Output: the probability of "
+            "class 1 (orange), the decision boundary in black, training points ringed in white, "
+            "test points ringed in black."
+        )
         self.code_view = widgets.HTML(layout=widgets.Layout(max_height="30em", overflow="auto"))
         super().__init__()
 
@@ -184,7 +191,8 @@ class PlaygroundApp(App):
 
         return widgets.VBox(
             [
-                widgets.HBox([c["play"], c["step"], c["reset"], c["code"], self.counter]),
+                widgets.HBox([c["play"], c["step"], c["reset"], c["code"]]),
+                self.counter,
                 row("live", "lr", "optimizer", "regularization", "reg_strength", "dropout",
                     "batch_size"),
                 row("restarts", "dataset", "noise", "train_percent", "layers", "width",
@@ -201,7 +209,7 @@ class PlaygroundApp(App):
                 [self.loss_caption, self.loss_image, self.grad_caption, self.grad_image]
             )
             self._widget = widgets.VBox(
-                [header, self.layout_controls(), self.image, side, self.status,
+                [header, self.layout_controls(), self.legend, self.image, side, self.status,
                  self.announce, self.code_view]
             )  # fmt: skip
         return self._widget
