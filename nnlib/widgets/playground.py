@@ -193,11 +193,11 @@ class PlaygroundApp(App):
             [
                 widgets.HBox([c["play"], c["step"], c["reset"], c["code"]]),
                 self.counter,
-                row("live", "lr", "optimizer", "regularization", "reg_strength", "dropout",
-                    "batch_size"),
                 row("restarts", "dataset", "noise", "train_percent", "layers", "width",
                     "activation", "init"),
                 row("inputs", *FEATURE_CONTROLS),
+                row("live", "lr", "optimizer", "regularization", "reg_strength", "dropout",
+                    "batch_size"),
             ]
         )  # fmt: skip
 
@@ -350,8 +350,15 @@ class PlaygroundApp(App):
     def play(self) -> asyncio.Task:
         """Start training in the background, on the running event loop (the kernel's)."""
         if self._task is None or self._task.done():
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                raise RuntimeError(
+                    "PlaygroundApp.play() trains on a running event loop: press Play in a "
+                    "notebook, or await it in async code; app.step(n) trains without one"
+                ) from None
             self.running = True
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            self._task = loop.create_task(self._run())
             self._set_play_button(True)
             self._announce("Started training.")
         return self._task

@@ -78,7 +78,7 @@ def test_playground_plays_changes_live_and_pauses(page, lab):
 
     # A live change while running: the learning-rate slider, moved with the keyboard.
     status = app.locator(":scope > .widget-html").filter(has_text="parameters").first
-    handle = app.locator(".nnlib-slider input[type=range]").first  # the learning rate
+    handle = app.get_by_role("slider", name="learning rate")
     assert handle.get_attribute("aria-valuetext") == "0.03"
     handle.focus()
     page.keyboard.press("ArrowLeft")

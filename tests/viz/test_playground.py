@@ -401,6 +401,12 @@ def test_play_trains_in_the_background_and_pause_stops_the_task(app):
     assert "Paused at epoch" in app.announce.value
 
 
+def test_play_outside_an_event_loop_says_what_to_do_instead(app):
+    with pytest.raises(RuntimeError, match="step"):
+        app.play()
+    assert not app.running
+
+
 def test_the_live_region_announces_events_not_frames(app):
     async def scenario():
         app.play()
