@@ -16,7 +16,9 @@ init_names        nnlib's initializers next to their torch and Keras names
 optimizer_race    optimizers racing on 2-D surfaces (``surfaces``); step sizes
 gradient_flow     per-layer gradient norms of deep nets; the exploding sine run
 decision          a model evaluated on a grid of 2-D points
-playground        the capstone's live playground: engine, data (``playground_data``), copy as code
+playground        the capstone's live playground, an epoch at a time (``Playground``)
+playground_data   its 2-D data sets and input features (``playground_data``)
+playground_code   its copy as code: nnlib code that replays a run
 digits            the capstone's handwritten-digits recipe
 regularization    the overfitting task and its cures, measured (``experiments.regularization``)
 learning_rate     curvature, schedules as curves, scheduled and warm-up runs on the digits

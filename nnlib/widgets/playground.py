@@ -68,6 +68,8 @@ FEATURE_LABELS = {
 LEARNING_RATES = (1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 #: Choices of the penalty-strength slider.
 STRENGTHS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+#: Choices of the speed slider: epochs trained between two frames while playing.
+SPEEDS = (1, 2, 5, 10, 25)
 TRAIN_COLOR, TEST_COLOR = "#0072B2", "#D55E00"  # blue, vermillion (Okabe & Ito)
 LAYER_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
 
@@ -83,7 +85,7 @@ class PlaygroundApp(App):
     ----------
     max_fps : float
         At most this many frames a second are sent to the browser while
-        playing; the epochs in between train without being drawn.
+        playing; each frame trains the "epochs per frame" of the speed slider.
     **settings
         Start values (keys of ``nnlib.experiments.playground.DEFAULTS``), e.g.
         ``PlaygroundApp(dataset="spirals", layers=4)``.
@@ -151,6 +153,8 @@ class PlaygroundApp(App):
                                                     description="penalty strength", **lazy),
             "dropout": controls.SelectionSlider(options=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5],
                                                value=s["dropout"], description="dropout", **lazy),
+            "speed": controls.SelectionSlider(options=list(SPEEDS), value=2,
+                                             description="epochs per frame", **lazy),
             "batch_size": controls.IntSlider(value=s["batch_size"], min=1, max=100,
                                             description="batch size", **lazy),
             # restart
@@ -197,7 +201,7 @@ class PlaygroundApp(App):
                     "activation", "init"),
                 row("inputs", *FEATURE_CONTROLS),
                 row("live", "lr", "optimizer", "regularization", "reg_strength", "dropout",
-                    "batch_size"),
+                    "batch_size", "speed"),
             ]
         )  # fmt: skip
 
@@ -220,7 +224,8 @@ class PlaygroundApp(App):
     # -- settings: compute applies them, live or with a restart --------------------------
     def settings_from_controls(self, values: dict[str, Any]) -> dict[str, Any]:
         """The engine's settings from the controls' values (the toggles become ``features``)."""
-        settings = {k: v for k, v in values.items() if k not in FEATURE_CONTROLS}
+        app_only = {"speed", *FEATURE_CONTROLS}  # the speed is the app's, not the engine's
+        settings = {k: v for k, v in values.items() if k not in app_only}
         settings["features"] = tuple(f for n, f in FEATURE_CONTROLS.items() if values[n])
         return settings
 
@@ -236,17 +241,23 @@ class PlaygroundApp(App):
             changed = [k for k in settings if before[k] != self.pg.settings[k]]
             self.message = self._change_message(kind, changed)
             if kind == "restart":
-                self._announce("Restarted at epoch 0: " + ", ".join(changed) + " changed.")
+                names = ", ".join(self._label(k) for k in changed)
+                self._announce(f"Restarted at epoch 0: {names} changed.")
         return {**self.pg.snapshot(), "change": kind}
+
+    def _label(self, key: str) -> str:
+        """A setting's name as the learner sees it (the control's label)."""
+        return "input features" if key == "features" else self.controls[key].description
 
     def _change_message(self, kind: str, changed: list[str]) -> str:
         s = self.pg.settings
         if kind == "live":
-            now = ", ".join(f"{k} = {s[k]}" for k in changed)
+            now = ", ".join(f"{self._label(k)} {s[k]}" for k in changed)
             return f"Live change at epoch {self.pg.epoch}: {now}; training goes on, weights kept."
         if kind == "restart":
             return (
-                f"Restarted at epoch 0: {', '.join(changed)} cannot change under a trained "
+                f"Restarted at epoch 0: {', '.join(map(self._label, changed))} cannot change "
+                "under a trained "
                 "network, so a new one was built (new data or new weights)."
             )
         return self.message
@@ -378,25 +389,29 @@ class PlaygroundApp(App):
         b.tooltip = "pause training" if playing else "start training"
 
     async def _run(self) -> None:
-        """The background loop: an epoch, a frame when one is due, a pause for the kernel."""
-        last_frame = last_text = 0.0
+        """The background loop: the epochs of one frame, the frame, a pause for the kernel.
+
+        A frame is due every ``1 / max_fps`` seconds; the time left over is
+        slept, which is when the kernel handles the widgets' messages (a slider
+        moved, Pause pressed), so every change lands between two epochs.
+        """
+        last_text = 0.0
         try:
             while self.running:
-                self.pg.step(1)
-                now = time.perf_counter()
-                if now - last_frame >= 1.0 / self.max_fps or self.pg.diverged:
-                    self.draw()
-                    last_frame = now
-                if now - last_text >= 2.0:  # texts for screen readers, every 2 s at most
+                start = time.perf_counter()
+                self.pg.step(self.controls["speed"].value)
+                self.draw()
+                if start - last_text >= 2.0:  # texts for screen readers, every 2 s at most
                     self.refresh_text()
-                    last_text = now
+                    last_text = start
                 if self.pg.diverged:
                     self.running = False
                     self._set_play_button(False)
                     self.refresh_text()
                     self._announce("Training diverged; press Reset.")
                     return
-                await asyncio.sleep(0.002)  # the kernel handles the widgets' messages here
+                spent = time.perf_counter() - start
+                await asyncio.sleep(max(0.002, 1.0 / self.max_fps - spent))
         except asyncio.CancelledError:
             self.draw()
             raise

@@ -346,14 +346,15 @@ def test_a_live_control_keeps_the_weights_and_says_so(app):
     before = weights(app.pg.model)
     app.controls["lr"].value = 0.1  # as a learner's slider move
     assert app.pg.epoch == 3 and same_weights(before, weights(app.pg.model))
-    assert app.pg.optimizer.lr == 0.1 and "Live change at epoch 3" in app.status.value
+    assert app.pg.optimizer.lr == 0.1
+    assert "Live change at epoch 3: learning rate 0.1" in app.status.value
 
 
 def test_a_restart_control_resets_the_weights_and_announces_it(app):
     app.step(3)
     app.controls["width"].value = 6
     assert app.pg.epoch == 0 and app.pg.model[0].params["W"].shape == (2, 6)
-    assert "Restarted at epoch 0" in app.status.value and "width" in app.status.value
+    assert "Restarted at epoch 0" in app.status.value and "units per layer" in app.status.value
     assert isinstance(app.announce, controls.LiveStatus) and "Restarted" in app.announce.value
 
 
@@ -399,6 +400,21 @@ def test_play_trains_in_the_background_and_pause_stops_the_task(app):
     asyncio.run(asyncio.sleep(0.05))
     assert app.pg.epoch == stopped and app.controls["play"].description == "Play"
     assert "Paused at epoch" in app.announce.value
+
+
+def test_the_speed_slider_sets_the_epochs_per_frame(app):
+    app.set(speed=5)
+    assert app.pg.changes == [] and app.pg.epoch == 0  # the app's setting, not the engine's
+
+    async def one_frame():
+        app.play()
+        while app.frames == frames:
+            await asyncio.sleep(0.005)
+        app.pause()
+
+    frames = app.frames
+    asyncio.run(one_frame())
+    assert app.pg.epoch % 5 == 0 and app.pg.epoch >= 5
 
 
 def test_play_outside_an_event_loop_says_what_to_do_instead(app):
