@@ -15,7 +15,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from nnlib import experiments, widgets
+from nnlib import experiments, optim, widgets
 from nnlib.experiments.playground import (
     DEFAULTS,
     INITIALIZERS,
@@ -182,6 +182,10 @@ def test_every_initializer_of_nnlib_init_and_every_optimizer_builds_and_trains()
         pg = Playground(optimizer=name)
         pg.step(1)
         assert np.isfinite(pg.history["train_loss"][-1])
+    classes = [c for c in vars(optim).values() if isinstance(c, type)]
+    every_optimizer = {c.__name__ for c in classes if issubclass(c, optim.Optimizer)}
+    every_optimizer.discard("Optimizer")  # the base class
+    assert {cls for cls, _ in OPTIMIZERS.values()} == every_optimizer
     helpers = {"calculate_gain", "compute_fans", "get"}
     chosen = {fn for fn, _ in INITIALIZERS.values()}
     assert chosen == set(experiments.playground.nn_init.__all__) - helpers
