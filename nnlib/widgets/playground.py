@@ -71,7 +71,14 @@ STRENGTHS = (0.0, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 #: Choices of the speed slider: epochs trained between two frames while playing.
 SPEEDS = (1, 2, 5, 10, 25)
 TRAIN_COLOR, TEST_COLOR = "#0072B2", "#D55E00"  # blue, vermillion (Okabe & Ito)
-LAYER_COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#000000")
+#: One colour per layer: Okabe & Ito's hues, darkened where needed so that every line and
+#: swatch keeps a 3:1 contrast on white (the pictures) and on JupyterLab's dark theme.
+LAYER_COLORS = ("#0072B2", "#9A6700", "#009E73", "#D55E00", "#CC79A7", "#666666", "#7B61C9")
+
+
+def _swatch(color: str) -> str:
+    """A short line of ``color`` before a legend entry (hidden from screen readers)."""
+    return f"<span aria-hidden='true' style='color:{color}'>━━</span>"
 
 
 def _num(x: float) -> str:
@@ -275,8 +282,7 @@ class PlaygroundApp(App):
         self.loss_image.value = encode_png(losses)
         self.loss_caption.value = (
             f"Loss per epoch, from {lo:.2g} to {hi:.2g}: "
-            f"<span style='color:{TRAIN_COLOR}'>━</span> training, "
-            f"<span style='color:{TEST_COLOR}'>━</span> test"
+            f"{_swatch(TRAIN_COLOR)} training, {_swatch(TEST_COLOR)} test"
         )
         n_layers = len(pg.linear_indices())
         norms = np.asarray(h["grad_norms"], dtype=float).reshape(-1, n_layers)  # (epochs, L)
@@ -284,8 +290,7 @@ class PlaygroundApp(App):
         grads, (glo, ghi) = curve_picture(series, list(LAYER_COLORS[: len(series)]), log=True)
         self.grad_image.value = encode_png(grads)
         keys = " ".join(
-            f"<span style='color:{LAYER_COLORS[k]}'>━</span> {self._layer_name(k)}"
-            for k in range(len(series))
+            f"{_swatch(LAYER_COLORS[k])} {self._layer_name(k)}" for k in range(len(series))
         )
         self.grad_caption.value = f"Gradient norm of each layer's W (log scale): {keys}"
         self.counter.value = (

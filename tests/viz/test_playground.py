@@ -311,6 +311,27 @@ def test_a_line_set_paints_what_draw_lines_paints_at_each_frame_s_widths():
         np.testing.assert_array_equal(fast, plain)
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two hex colours."""
+
+    def luminance(color: str) -> float:
+        c = np.array([int(color.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)])
+        c = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(c @ [0.2126, 0.7152, 0.0722])
+
+    hi, lo = sorted([luminance(a), luminance(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_curve_colours_keep_3_to_1_on_the_white_picture_and_the_dark_theme():
+    from nnlib.widgets.playground import LAYER_COLORS, TEST_COLOR, TRAIN_COLOR
+
+    for color in (*LAYER_COLORS, TRAIN_COLOR, TEST_COLOR):
+        assert contrast(color, "#FFFFFF") >= 3.0, color
+        assert contrast(color, "#111111") >= 3.0, color  # JupyterLab's dark background
+    assert len(set(LAYER_COLORS)) == 7  # 6 hidden layers and the output
+
+
 # ============================================================================ the app
 @pytest.fixture
 def app():
