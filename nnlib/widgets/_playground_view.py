@@ -164,7 +164,8 @@ def curve_picture(
     Parameters
     ----------
     series : list of ndarray, shape (T,) each
-        NaN and infinite values are left out.
+        NaN and infinite values are left out; a series longer than twice the
+        width is thinned to evenly spaced points.
     colors : list of str
         One hex colour per series.
     size : (H, W)
@@ -191,10 +192,12 @@ def curve_picture(
     if hi - lo < 1e-12:
         hi = lo + 1.0
     T = max(max(len(y) for y in ys) - 1, 1)
+    keep = np.unique(np.linspace(0, T, min(T + 1, 2 * W)).astype(int))  # <= 2 points a pixel
     starts, ends, cols = [], [], []
     for y, color in zip(ys, colors, strict=True):
-        px = 3 + np.arange(len(y)) * (W - 7) / T
-        py = 3 + (hi - y) * (H - 7) / (hi - lo)
+        at = keep[keep < len(y)]  # a long run is thinned out to the picture's width
+        px = 3 + at * (W - 7) / T
+        py = 3 + (hi - y[at]) * (H - 7) / (hi - lo)
         ok = np.isfinite(py[:-1]) & np.isfinite(py[1:])
         starts.append(np.column_stack([px[:-1], py[:-1]])[ok])
         ends.append(np.column_stack([px[1:], py[1:]])[ok])

@@ -262,10 +262,10 @@ class PlaygroundApp(App):
             now = ", ".join(f"{self._label(k)} {s[k]}" for k in changed)
             return f"Live change at epoch {self.pg.epoch}: {now}; training goes on, weights kept."
         if kind == "restart":
+            names = ", ".join(map(self._label, changed))
             return (
-                f"Restarted at epoch 0: {', '.join(map(self._label, changed))} cannot change "
-                "under a trained "
-                "network, so a new one was built (new data or new weights)."
+                f"Restarted at epoch 0: {names} cannot change under a trained network, "
+                "so a new one was built (new data or new weights)."
             )
         return self.message
 
@@ -287,7 +287,7 @@ class PlaygroundApp(App):
         n_layers = len(pg.linear_indices())
         norms = np.asarray(h["grad_norms"], dtype=float).reshape(-1, n_layers)  # (epochs, L)
         series = [norms[:, k] for k in range(norms.shape[1])]
-        grads, (glo, ghi) = curve_picture(series, list(LAYER_COLORS[: len(series)]), log=True)
+        grads, _ = curve_picture(series, list(LAYER_COLORS[: len(series)]), log=True)
         self.grad_image.value = encode_png(grads)
         keys = " ".join(
             f"{_swatch(LAYER_COLORS[k])} {self._layer_name(k)}" for k in range(len(series))

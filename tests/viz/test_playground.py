@@ -311,6 +311,19 @@ def test_a_line_set_paints_what_draw_lines_paints_at_each_frame_s_widths():
         np.testing.assert_array_equal(fast, plain)
 
 
+def test_curve_picture_draws_a_falling_series_from_top_left_to_bottom_right():
+    from nnlib.widgets._playground_view import curve_picture
+
+    for n in (2, 50_000):  # a long run is thinned out, not drawn point by point
+        rgb, (lo, hi) = curve_picture([np.linspace(1.0, 0.0, n)], ["#0072B2"], size=(40, 80))
+        assert (lo, hi) == (0.0, 1.0)
+        blue = np.all(rgb == [0, 114, 178], axis=-1)
+        assert blue[:6, :6].any() and blue[-6:, -6:].any()
+        assert not blue[-6:, :6].any() and not blue[:6, -6:].any()
+    rgb, (lo, hi) = curve_picture([np.array([1e-3, np.nan, 1e-1])], ["#0072B2"], log=True)
+    assert (lo, hi) == pytest.approx((1e-3, 1e-1))
+
+
 def contrast(a: str, b: str) -> float:
     """WCAG contrast ratio of two hex colours."""
 
