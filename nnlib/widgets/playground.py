@@ -35,7 +35,7 @@ from ..experiments.playground import (
     PLAYGROUND_OPTIMIZERS,
     PlaygroundRun,
 )
-from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots import PALETTE, TEXT_COLORS, freeze_layout, new_figure
 from ..plots.common import scatter_classes, show_grid, update_scatter_classes
 from . import controls
 from ._app import App, plain_text
@@ -208,7 +208,7 @@ class PlaygroundApp(App):
         ax_loss.legend(loc="upper right", fontsize=8)
         self.ax_loss = ax_loss
         self._note = ax_loss.text(
-            0.03, 0.05, "", transform=ax_loss.transAxes, color=PALETTE["vermillion"],
+            0.03, 0.05, "", transform=ax_loss.transAxes, color=TEXT_COLORS["vermillion"],
             fontweight="bold",
         )  # fmt: skip
         freeze_layout(fig)
