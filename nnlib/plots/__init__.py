@@ -13,12 +13,14 @@ from ._style import (
     CMAP_DIVERGING,
     CMAP_SEQUENTIAL,
     PALETTE,
+    TEXT_COLORS,
     figure_alt,
     figure_html,
     freeze_layout,
     new_figure,
     register_notebook_display,
     set_alt,
+    text_color,
     to_png,
 )
 from .capstone import (
@@ -139,6 +141,8 @@ __all__ = [
     "new_figure",
     "register_notebook_display",
     "set_alt",
+    "TEXT_COLORS",
+    "text_color",
     "figure_alt",
     "figure_html",
     "to_png",

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..datasets import make_line
 from ..experiments.descent import LOSS_FLOOR, DescentRun, line_gd_path, quadratic_descent
-from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots import PALETTE, TEXT_COLORS, freeze_layout, new_figure
 from ..plots.ch03_descent import bowl_axes, clip_path, curve_axes, line_contours
 from . import controls
 from ._app import App, plain_text
@@ -117,7 +117,7 @@ class LearningRateApp(App):
             transform=ax3.transAxes,
             ha="right",
             va="top",
-            color=PALETTE["vermillion"],
+            color=TEXT_COLORS["vermillion"],
             fontweight="bold",
         )
         ax3.set_title("Loss per step, lr = 0.3")  # a placeholder of the right height for the layout
@@ -265,7 +265,7 @@ class BatchSizeApp(App):
             transform=ax2.transAxes,
             ha="right",
             va="top",
-            color=PALETTE["vermillion"],
+            color=TEXT_COLORS["vermillion"],
             fontweight="bold",
         )
         freeze_layout(fig)

@@ -27,7 +27,7 @@ from ..datasets import load_digits, train_test_split
 from ..experiments.initialization import INIT_CHOICES, INITIALIZERS, distinct_units, init_profile
 from ..losses import CrossEntropyLoss
 from ..models import mlp
-from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots import PALETTE, TEXT_COLORS, freeze_layout, new_figure
 from ..plots.ch05_init import COLUMN_XLABEL, HistogramColumns, column_labels, value_range
 from ..training import accuracy, predict, train_step
 from . import controls
@@ -136,7 +136,7 @@ class InitializationApp(App):
         (self._loss_line,) = ax_loss.semilogy([], [], "-", color=PALETTE["blue"], lw=2)
         (self._end,) = ax_loss.plot([], [], "X", color=PALETTE["vermillion"], ms=12)
         ax_loss.axhline(math.log(10), color="grey", ls="--", lw=1)
-        ax_loss.text(1, math.log(10) * 1.1, "chance: ln 10", color="grey", fontsize=8)
+        ax_loss.text(1, math.log(10) * 1.1, "chance: ln 10", color=TEXT_COLORS["grey"], fontsize=8)
         ax_loss.set_xlim(0, self.steps + 1)
         ax_loss.set_ylim(*self.loss_lim)
         ax_loss.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost render time
@@ -150,7 +150,7 @@ class InitializationApp(App):
             transform=ax_loss.transAxes,
             ha="center",
             va="top",
-            color=PALETTE["vermillion"],
+            color=TEXT_COLORS["vermillion"],
             fontweight="bold",
         )
         ax_act.set_title("Activations of each hidden layer (relu; exact zeros left out)")

@@ -32,7 +32,7 @@ from ..experiments.gradient_flow import (
     sine_run,
 )
 from ..models import mlp
-from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots import PALETTE, TEXT_COLORS, freeze_layout, new_figure
 from ..plots.ch07_gradients import log_limits
 from ..training import predict
 from . import controls
@@ -238,7 +238,7 @@ class ClippingApp(App):
         ax1.set_ylabel("training loss (MSE, log scale)")
         ax1.set_title("Loss")
         self._note = ax1.text(0.97, 0.95, "", transform=ax1.transAxes, ha="right", va="top",
-                              color=PALETTE["vermillion"], fontweight="bold")  # fmt: skip
+                              color=TEXT_COLORS["vermillion"], fontweight="bold")  # fmt: skip
         (self._norm,) = ax2.plot(steps, np.full(self.steps, np.nan), color=PALETTE["green"], lw=2,
                                  label="gradient norm (before clipping)")  # fmt: skip
         (self._norm_x,) = ax2.plot([1], [self.norm_limits[1]], "X", color=PALETTE["vermillion"],

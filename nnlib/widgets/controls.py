@@ -210,23 +210,39 @@ function render({ model, el }) {
 export default { render };
 """
 
-# Colours come from JupyterLab's theme variables, so text keeps the theme's own
-# contrast in the light and the dark theme alike.
-_CSS = """
-.nnlib-control { display: inline-flex; align-items: center; gap: 0.5em; margin: 2px 12px 2px 0;
-  color: var(--jp-content-font-color1, #212121); font-size: var(--jp-widgets-font-size, 13px); }
-.nnlib-control select { color: var(--jp-content-font-color1, #212121);
-  background: var(--jp-layout-color1, #fff); border: 1px solid var(--jp-border-color1, #757575); }
-.nnlib-slider input[type=range] { width: 160px; accent-color: var(--jp-brand-color1, #1976d2); }
-.nnlib-readout { min-width: 3.5em; font-variant-numeric: tabular-nums; }
-.nnlib-control :focus-visible { outline: 2px solid var(--jp-brand-color1, #1976d2);
-  outline-offset: 2px; }
-.nnlib-radio fieldset { border: none; margin: 0; padding: 0; }
-.nnlib-radio legend { padding: 0; margin-bottom: 4px; }
-.nnlib-radio label { display: block; margin: 2px 0; }
-.nnlib-figure-image { max-width: 100%; }
-.nnlib-live-status { position: absolute; width: 1px; height: 1px; overflow: hidden;
-  clip: rect(0 0 0 0); white-space: nowrap; }
+# Colours come from JupyterLab's theme variables (with a fallback for other
+# front ends), so text keeps the theme's own contrast in the light and the dark
+# theme alike. Every pair is listed here; tests/test_contrast.py resolves each in
+# JupyterLab Light and Dark (backgrounds: the notebook's, and a selected cell's).
+_TEXT = "var(--jp-content-font-color1, #212121)"
+_PAGE = "var(--jp-layout-color0, #fff)"
+_FIELD = "var(--jp-layout-color1, #fff)"
+_ACCENT = "var(--jp-brand-color1, #1976d2)"
+#: Text colour and background of every text the controls draw (4.5:1 needed).
+TEXT_PAIRS = {
+    "label, readout, legend and option": (_TEXT, _PAGE),
+    "dropdown's chosen option": (_TEXT, _FIELD),
+}
+#: Colour of the parts of a control one must see to use it (3:1 needed, WCAG 1.4.11).
+UI_PAIRS = {
+    "focus ring": (_ACCENT, _PAGE),
+    "slider track and thumb": (_ACCENT, _PAGE),
+}
+
+_CSS = f"""
+.nnlib-control {{ display: inline-flex; align-items: center; gap: 0.5em; margin: 2px 12px 2px 0;
+  color: {_TEXT}; font-size: var(--jp-widgets-font-size, 13px); }}
+.nnlib-control select {{ color: {_TEXT}; background: {_FIELD};
+  border: 1px solid var(--jp-border-color1, #757575); }}
+.nnlib-slider input[type=range] {{ width: 160px; accent-color: {_ACCENT}; }}
+.nnlib-readout {{ min-width: 3.5em; font-variant-numeric: tabular-nums; }}
+.nnlib-control :focus-visible {{ outline: 2px solid {_ACCENT}; outline-offset: 2px; }}
+.nnlib-radio fieldset {{ border: none; margin: 0; padding: 0; }}
+.nnlib-radio legend {{ padding: 0; margin-bottom: 4px; color: {_TEXT}; }}
+.nnlib-radio label {{ display: block; margin: 2px 0; }}
+.nnlib-figure-image {{ max-width: 100%; }}
+.nnlib-live-status {{ position: absolute; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }}
 """
 
 

@@ -12,7 +12,8 @@ The helpers of the browser test (``tests/browser/``) and of
 * :func:`launch_chromium` starts Debian's Chromium (never a downloaded one);
 * :class:`Notebook` acts on one open notebook as a learner would: menus, the
   keyboard, clicks; it reads back prompts, outputs, widget images and quiz
-  feedback.
+  feedback; it switches JupyterLab's theme and audits the course's content
+  (outputs and rendered Markdown, not JupyterLab's own chrome) with axe-core.
 
 Run by hand (prints a path to look at)::
 
@@ -335,6 +336,53 @@ _JS_WATCH_IMAGE = """
 """
 
 
+# What an accessibility audit covers: the course's own content in the open
+# notebook, that is every output and every rendered Markdown cell.
+COURSE_CONTENT = [
+    ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output",
+    ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .jp-RenderedMarkdown",
+]
+# The axe-core rules of WCAG 2.0 and 2.1, levels A and AA.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+THEMES = ("JupyterLab Light", "JupyterLab Dark")
+
+
+@dataclass
+class Audit:
+    """What axe-core found in one notebook and theme."""
+
+    label: str
+    violations: list[dict[str, Any]]
+    nodes_checked: int
+    rules_run: int
+
+    def describe(self) -> str:
+        lines = []
+        for v in self.violations:
+            lines.append(f"  {v['id']} ({v['impact']}): {v['help']}")
+            for node in v["nodes"][:5]:
+                lines.append(f"    {node['target']}: {node['failureSummary'][:300]!r}")
+                lines.append(f"      {node['html'][:200]}")
+        return "\n".join(lines)
+
+
+# Scroll the open notebook to its top; returns how many pixels of its cells
+# still lie below its visible part.
+_JS_SCROLL_TOP = """
+() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const outer = panel.querySelector('.jp-WindowedPanel-outer');
+  const cells = panel.querySelector('.jp-WindowedPanel-inner');
+  outer.scrollTop = 0;
+  return Math.ceil(cells.getBoundingClientRect().bottom - outer.getBoundingClientRect().bottom);
+}
+"""
+# JupyterLab's <body> is 0 px high with overflow: hidden (its shell is absolutely
+# positioned), so axe-core would take every element for clipped away and check
+# no colour at all; during an audit the body is as high as the window.
+_AUDIT_STYLE = "body { min-height: 100vh; }"
+
+
 class CourseError(AssertionError):
     """What the learner would see go wrong in the page."""
 
@@ -467,6 +515,70 @@ class Notebook:
         latency = float(self.page.evaluate("() => window.__nnlibLatency"))
         self.timings["sliders"] = self.timings.get("sliders", 0.0) + time.monotonic() - start
         return latency
+
+    # -- themes and accessibility -------------------------------------------
+    def set_theme(self, theme: str, timeout: float = 20.0) -> None:
+        """Switch JupyterLab's theme (``"JupyterLab Light"`` or ``"JupyterLab Dark"``)."""
+        self.page.evaluate(
+            "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
+            theme,
+        )
+        self.page.wait_for_function(
+            "(t) => document.body.dataset.jpThemeName === t"
+            " && getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim()",
+            arg=theme,
+            timeout=timeout * 1000,
+        )
+        self.page.wait_for_timeout(300)  # the theme's stylesheet applied to every node
+
+    def audit(self, label: str) -> Audit:
+        """Run axe-core's WCAG 2.0/2.1 A and AA rules over the course content on the page."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        found = self.page.evaluate(
+            "(sels) => sels.some(s => document.querySelector(s))", COURSE_CONTENT
+        )
+        if not found:
+            raise CourseError(f"{self.path}: no course content to audit")
+        # axe-core checks colours only where they are on screen, and the notebook
+        # scrolls inside its panel: for the audit the window is as tall as the
+        # whole notebook, so that every cell is on screen at once.
+        style = self.page.add_style_tag(content=_AUDIT_STYLE)
+        try:
+            for _ in range(4):  # taller until every cell is in view (outputs may reflow)
+                hidden = self.page.evaluate(_JS_SCROLL_TOP)
+                if hidden <= 0:
+                    break
+                size = self.page.viewport_size
+                self.page.set_viewport_size({**size, "height": size["height"] + hidden + 50})
+                self.page.wait_for_timeout(300)
+            results = (
+                Axe()
+                .run(
+                    self.page,
+                    context={"include": COURSE_CONTENT},
+                    options={"runOnly": {"type": "tag", "values": WCAG_TAGS}},
+                )
+                .response
+            )
+        finally:
+            style.evaluate("node => node.remove()")
+            self.page.set_viewport_size(VIEWPORT)
+        checked = {
+            json.dumps(node["target"])
+            for kind in ("passes", "violations", "incomplete")
+            for rule in results[kind]
+            for node in rule["nodes"]
+        }
+        rules = sum(len(results[k]) for k in ("passes", "violations", "incomplete", "inapplicable"))
+        return Audit(label, results["violations"], len(checked), rules)
+
+    def focus_in_output(self) -> bool:
+        """Whether the keyboard focus is inside a cell's output (not on a cell or elsewhere)."""
+        return self.page.evaluate(
+            "() => !!(document.activeElement"
+            " && document.activeElement.closest('.jp-OutputArea-output'))"
+        )
 
     # -- typing code ----------------------------------------------------------
     def set_cell_source(self, index: int, code: str) -> None:
