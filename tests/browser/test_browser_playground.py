@@ -3,7 +3,8 @@
 The capstone's app is run from its cell; then, as a learner would: press
 Play and see the picture change again and again; move the learning-rate
 slider with the keyboard while it runs and see the epoch counter keep
-growing (a live change, no restart); press Pause and see the frames stop.
+growing (a live change, no restart); press Pause and see the frames stop;
+show the code, and find no WCAG A/AA violation with axe-core.
 The frames per second seen in the page are printed as a report (target
 >= 10 on a 2-core machine), not asserted.
 
@@ -103,6 +104,15 @@ def test_playground_plays_changes_live_and_pauses(page, lab):
     assert _epoch(counter) == paused_at
     announced = app.locator("[role=status]").first.text_content()
     assert announced.startswith("Paused"), announced  # the live region's announcement
+
+    # Copy as code, then the whole page through axe-core's WCAG A/AA rules.
+    app.get_by_role("button", name="Copy as code").click()
+    app.get_by_role("region", name="nnlib code of this run").wait_for(timeout=20_000)
+    for theme in labdriver.THEMES:
+        nb.set_theme(theme)
+        audit = nb.audit(f"playground, {theme}")
+        assert not audit.violations, f"axe-core found in {theme}:\n{audit.describe()}"
+    nb.set_theme(labdriver.THEMES[0])
 
     problems = nb.problems()
     assert not problems, f"errors in the page: {problems}"
