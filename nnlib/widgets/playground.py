@@ -76,6 +76,15 @@ TRAIN_COLOR, TEST_COLOR = "#0072B2", "#D55E00"  # blue, vermillion (Okabe & Ito)
 LAYER_COLORS = ("#0072B2", "#9A6700", "#009E73", "#D55E00", "#CC79A7", "#666666", "#7B61C9")
 
 
+def _label_toggle(toggle: widgets.ToggleButton, feature: str) -> None:
+    """Say whether an input is on in the toggle's name, not by its shade alone (✓ x₁)."""
+    on = toggle.value
+    toggle.description = ("✓ " if on else "") + FEATURE_LABELS[feature]
+    toggle.tooltip = (
+        f"input {feature}: {'on' if on else 'off'}; press to switch it {'off' if on else 'on'}"
+    )
+
+
 def _swatch(color: str) -> str:
     """A short line of ``color`` before a legend entry (hidden from screen readers)."""
     return f"<span aria-hidden='true' style='color:{color}'>━━</span>"
@@ -181,10 +190,12 @@ class PlaygroundApp(App):
                                      description="initializer", **drop),
         }  # fmt: skip
         for name, feature in FEATURE_CONTROLS.items():
-            c[name] = widgets.ToggleButton(
-                value=feature in s["features"], description=FEATURE_LABELS[feature],
-                tooltip=f"use the input feature {feature}", layout=widgets.Layout(width="70px"),
-            )  # fmt: skip
+            toggle = widgets.ToggleButton(
+                value=feature in s["features"], layout=widgets.Layout(width="80px")
+            )
+            _label_toggle(toggle, feature)
+            toggle.observe(lambda ch, f=feature: _label_toggle(ch["owner"], f), names="value")
+            c[name] = toggle
         c["play"].on_click(lambda _b: self.toggle())
         c["step"].on_click(lambda _b: self.step())
         c["reset"].on_click(lambda _b: self.reset())

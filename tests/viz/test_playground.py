@@ -397,7 +397,9 @@ def test_a_restart_control_resets_the_weights_and_announces_it(app):
 
 
 def test_feature_toggles_choose_the_inputs(app):
+    assert app.controls["x1"].description == "✓ x₁" and app.controls["x1_x2"].description == "x₁x₂"
     result = app.set(x1_x2=True, sin_x1=True)
+    assert app.controls["x1_x2"].description == "✓ x₁x₂" and "on" in app.controls["x1_x2"].tooltip
     assert result["change"] == "restart"
     assert app.pg.settings["features"] == ("x1", "x2", "x1*x2", "sin(x1)")
     assert app.pg.model[0].params["W"].shape == (4, 4)
