@@ -117,6 +117,7 @@ class PlaygroundApp(App):
     """
 
     title = "Playground: watch a network learn, and change it as it runs"
+    _playing: PlaygroundApp | None = None  # the app whose Play was pressed last
 
     def __init__(self, max_fps: float = 20.0, **settings: Any) -> None:
         self.pg = Playground(**settings)
@@ -384,6 +385,10 @@ class PlaygroundApp(App):
                     "PlaygroundApp.play() trains on a running event loop: press Play in a "
                     "notebook, or await it in async code; app.step(n) trains without one"
                 ) from None
+            playing = PlaygroundApp._playing
+            if playing is not None and playing is not self and playing.running:
+                playing.pause()  # one playground trains at a time (a re-run cell's old app)
+            PlaygroundApp._playing = self
             self.running = True
             self._task = loop.create_task(self._run())
             self._set_play_button(True)
@@ -413,7 +418,7 @@ class PlaygroundApp(App):
         """
         last_text = 0.0
         try:
-            while self.running:
+            while self.running and self.image.comm is not None:  # not closed
                 start = time.perf_counter()
                 self.pg.step(self.controls["speed"].value)
                 self.draw()

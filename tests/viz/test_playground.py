@@ -463,6 +463,33 @@ def test_play_outside_an_event_loop_says_what_to_do_instead(app):
     assert not app.running
 
 
+def test_playing_a_second_app_pauses_the_first(app):
+    other = PlaygroundApp()
+
+    async def scenario():
+        first = app.play()
+        await asyncio.sleep(0.05)
+        second = other.play()
+        await asyncio.sleep(0.05)
+        assert first.done() and not app.running and other.running
+        other.pause()
+        await asyncio.sleep(0.01)
+        return second
+
+    assert asyncio.run(scenario()).done()
+
+
+def test_closing_the_app_ends_its_background_task(app):
+    async def scenario():
+        task = app.play()
+        await asyncio.sleep(0.05)
+        app.image.close()  # its widgets closed from the kernel side
+        await asyncio.wait_for(task, timeout=5)
+        return task
+
+    assert asyncio.run(scenario()).done()
+
+
 def test_the_live_region_announces_events_not_frames(app):
     async def scenario():
         app.play()
