@@ -433,8 +433,10 @@ class PlaygroundApp(App):
                     return
                 spent = time.perf_counter() - start
                 await asyncio.sleep(max(0.002, 1.0 / self.max_fps - spent))
+            self.running = False  # the widgets were closed
         except asyncio.CancelledError:
-            self.draw()
+            if self.image.comm is not None:
+                self.draw()  # the frame of the epoch it stopped at
             raise
 
     # -- copy as code --------------------------------------------------------------------

@@ -487,7 +487,7 @@ def test_closing_the_app_ends_its_background_task(app):
         await asyncio.wait_for(task, timeout=5)
         return task
 
-    assert asyncio.run(scenario()).done()
+    assert asyncio.run(scenario()).done() and not app.running
 
 
 def test_the_live_region_announces_events_not_frames(app):
