@@ -552,11 +552,15 @@ class Notebook:
                 size = self.page.viewport_size
                 self.page.set_viewport_size({**size, "height": size["height"] + hidden + 50})
                 self.page.wait_for_timeout(300)
-            results = Axe().run(
-                self.page,
-                context={"include": COURSE_CONTENT},
-                options={"runOnly": {"type": "tag", "values": WCAG_TAGS}},
-            ).response
+            results = (
+                Axe()
+                .run(
+                    self.page,
+                    context={"include": COURSE_CONTENT},
+                    options={"runOnly": {"type": "tag", "values": WCAG_TAGS}},
+                )
+                .response
+            )
         finally:
             style.evaluate("node => node.remove()")
             self.page.set_viewport_size(VIEWPORT)
@@ -629,6 +633,23 @@ class Notebook:
             timeout=timeout * 1000,
         )
         return feedback.inner_text()
+
+
+def assert_accessible(nb: Notebook, audits: list[Audit]) -> None:
+    """axe-core over the notebook's content in both themes: no WCAG 2.1 A/AA violation."""
+    found = []
+    try:
+        for theme in THEMES:
+            nb.set_theme(theme)
+            audit = nb.audit(f"{nb.path} ({theme})")
+            audits.append(audit)
+            print(f"axe-core, {audit.label}: {audit.nodes_checked} nodes checked")
+            found += [audit] if audit.violations else []
+    finally:
+        nb.set_theme(THEMES[0])
+    assert not found, "WCAG 2.1 A/AA violations:\n" + "\n".join(
+        f"{a.label}\n{a.describe()}" for a in found
+    )
 
 
 def median_ms(values: list[float]) -> float:
