@@ -635,6 +635,23 @@ class Notebook:
         return feedback.inner_text()
 
 
+def assert_accessible(nb: Notebook, audits: list[Audit]) -> None:
+    """axe-core over the notebook's content in both themes: no WCAG 2.1 A/AA violation."""
+    found = []
+    try:
+        for theme in THEMES:
+            nb.set_theme(theme)
+            audit = nb.audit(f"{nb.path} ({theme})")
+            audits.append(audit)
+            print(f"axe-core, {audit.label}: {audit.nodes_checked} nodes checked")
+            found += [audit] if audit.violations else []
+    finally:
+        nb.set_theme(THEMES[0])
+    assert not found, "WCAG 2.1 A/AA violations:\n" + "\n".join(
+        f"{a.label}\n{a.describe()}" for a in found
+    )
+
+
 def median_ms(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
