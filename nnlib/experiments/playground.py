@@ -128,11 +128,12 @@ class Playground:
     ----------
     **settings
         Any of ``DEFAULTS``: ``dataset``, ``noise``, ``train_percent`` (10..90),
-        ``features`` (names of ``FEATURES``), ``layers`` (hidden layers, 0..6),
-        ``width`` (units per hidden layer, 1..8), ``activation`` (``ACTIVATIONS``),
-        ``init`` (``INITIALIZERS``), ``seed``; ``lr``, ``optimizer``
-        (``OPTIMIZERS``), ``regularization`` ("none", "L1", "L2") with its
-        ``reg_strength``, ``dropout`` (0..0.9), ``batch_size``.
+        ``features`` (names of ``FEATURES``), ``layers`` (hidden layers, >= 0;
+        the app offers 0..6), ``width`` (units per hidden layer, >= 1; the app
+        offers 1..8), ``activation`` (``ACTIVATIONS``), ``init``
+        (``INITIALIZERS``), ``seed``; ``lr``, ``optimizer`` (``OPTIMIZERS``),
+        ``regularization`` ("none", "L1", "L2") with its ``reg_strength``,
+        ``dropout`` (in [0, 1)), ``batch_size``.
     resolution : int
         Grid points per axis of the maps (``R``).
     n_samples : int
