@@ -573,6 +573,19 @@ class Notebook:
         rules = sum(len(results[k]) for k in ("passes", "violations", "incomplete", "inapplicable"))
         return Audit(label, results["violations"], len(checked), rules)
 
+    def picture_alts(self) -> list[str]:
+        """The ``alt`` of every picture in the outputs ("" where there is none).
+
+        JupyterLab gives an HTML output's ``<img>`` without ``alt`` the word
+        "Image", which satisfies axe-core but tells a listener nothing: callers
+        check the course's own descriptions arrived.
+        """
+        return self.page.evaluate(
+            "() => [...document.querySelectorAll("
+            "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')]"
+            ".map(img => img.getAttribute('alt') || '')"
+        )
+
     def focus_in_output(self) -> bool:
         """Whether the keyboard focus is inside a cell's output (not on a cell or elsewhere)."""
         return self.page.evaluate(

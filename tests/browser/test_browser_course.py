@@ -75,6 +75,11 @@ def test_notebook_runs_and_its_apps_respond(page, lab, latencies, audits, path):
     problems = nb.problems()
     assert not problems, f"{path} shows errors after the slider moves:\n{_describe(problems)}"
     print(", ".join(f"{k} {v:.1f} s" for k, v in nb.timings.items()))
+    alts = nb.picture_alts()
+    vague = [alt for alt in alts if len(alt) < 20 or alt == "Image"]
+    assert not vague, f"{path}: pictures without a description of their own: {vague}"
+    if path.startswith("course/"):
+        assert len(alts) >= len(apps), f"{path}: {len(alts)} pictures for {len(apps)} apps"
     labdriver.assert_accessible(nb, audits)
 
 
