@@ -49,6 +49,11 @@ def same_weights(a, b) -> bool:
     return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+def run(coroutine, timeout: float = 60.0):
+    """Run an app scenario on a fresh event loop; a hang fails the test instead of blocking it."""
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
 def png_pixels(data: bytes) -> np.ndarray:
     return (matplotlib.image.imread(io.BytesIO(data), format="png") * 255).round().astype(int)
 
@@ -432,7 +437,7 @@ def test_play_trains_in_the_background_and_pause_stops_the_task(app):
         await asyncio.sleep(0.05)
         return task, frames, epoch
 
-    task, frames, epoch = asyncio.run(scenario())
+    task, frames, epoch = run(scenario())
     assert task.done() and not app.running
     assert app.frames > frames  # frames kept coming after the live change
     assert app.pg.changes == [(epoch, "lr", 0.01)]  # no restart: the run went on
@@ -453,7 +458,7 @@ def test_the_speed_slider_sets_the_epochs_per_frame(app):
         app.pause()
 
     frames = app.frames
-    asyncio.run(one_frame())
+    run(one_frame())
     assert app.pg.epoch % 5 == 0 and app.pg.epoch >= 5
 
 
@@ -476,7 +481,7 @@ def test_playing_a_second_app_pauses_the_first(app):
         await asyncio.sleep(0.01)
         return second
 
-    assert asyncio.run(scenario()).done()
+    assert run(scenario()).done()
 
 
 def test_closing_the_app_ends_its_background_task(app):
@@ -487,7 +492,7 @@ def test_closing_the_app_ends_its_background_task(app):
         await asyncio.wait_for(task, timeout=5)
         return task
 
-    assert asyncio.run(scenario()).done() and not app.running
+    assert run(scenario()).done() and not app.running
 
 
 def test_the_live_region_announces_events_not_frames(app):
@@ -500,7 +505,7 @@ def test_the_live_region_announces_events_not_frames(app):
         assert app.announce.value == said and "Started" in said
         app.pause()
 
-    asyncio.run(scenario())
+    run(scenario())
 
 
 def test_a_diverging_run_pauses_itself_and_says_so():
@@ -511,7 +516,7 @@ def test_a_diverging_run_pauses_itself_and_says_so():
         task = app.play()
         await asyncio.wait_for(task, timeout=30)
 
-    asyncio.run(scenario())
+    run(scenario())
     assert app.pg.diverged and not app.running
     assert "diverged" in app.announce.value and "Diverged" in app.status.value
 
