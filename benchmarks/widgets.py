@@ -11,15 +11,24 @@ over all updates of
   (compute, redraw the matplotlib figure, render it to PNG);
 
 plus any extra actions an app names in ``bench_actions()`` (for example the
-playground's "train one epoch" button), and the worst cases listed in
+playground's "one frame" button), and the worst cases listed in
 ``HEAVY_SETTINGS`` on rows of their own (chapter 7's gradient-flow app at
 depth 50 with each cure). Targets: compute <= 60 ms and compute + render
 <= 250 ms median on a 2-core machine.
+
+Then the live playground's frame time: one training epoch plus the redraw of
+every map (the network picture, the loss and gradient-norm curves, all
+encoded as PNG), at the default size (2 hidden layers of 4 units, 200
+points) and the largest (6 layers of 8 units, all 7 input features), with the
+frames per second it allows, and the frames per second actually sent while
+playing for a few seconds on the asyncio loop (capped by the app's
+``max_fps``). Target: <= 40 ms per frame at the default size.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import pkgutil
 import statistics
@@ -30,6 +39,15 @@ from nnlib.widgets import App
 
 COMPUTE_TARGET_MS = 60.0
 TOTAL_TARGET_MS = 250.0
+FRAME_TARGET_MS = 40.0
+PLAYGROUND_SIZES = {
+    "default (2 x 4, 200 points)": {},
+    "largest (6 x 8, 7 inputs)": {
+        "layers": 6,
+        "width": 8,
+        "features": ("x1", "x2", "x1^2", "x2^2", "x1*x2", "sin(x1)", "sin(x2)"),
+    },
+}
 
 _DEPTH_50 = {"depth": 50, "activation": "sigmoid", "init": "xavier_uniform"}
 #: Extra rows: app class name -> {row label: settings}, each timed on its own.
@@ -89,6 +107,29 @@ def bench_app(cls: type[App], reps: int) -> list[tuple[str, float, float]]:
     return rows
 
 
+def playground_frames(settings: dict, frames: int, play_seconds: float) -> tuple[float, float]:
+    """Median ms of one frame (an epoch + the redraw) and the frames/s seen while playing."""
+    from nnlib.widgets.playground import PlaygroundApp
+
+    app = PlaygroundApp(**settings)
+
+    def frame() -> None:
+        app.pg.step(1)
+        app.draw()
+
+    times = [time_ms(frame) for _ in range(frames)]
+
+    async def play() -> float:
+        app.play()
+        start, first = time.perf_counter(), app.frames
+        await asyncio.sleep(play_seconds)
+        shown = app.frames - first
+        app.pause()
+        return shown / (time.perf_counter() - start)
+
+    return statistics.median(times), asyncio.run(play())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1].strip())
     parser.add_argument("--reps", type=int, default=5, help="passes over each app's settings")
@@ -107,6 +148,18 @@ def main() -> None:
             print(f"| {name} | {comp_cell} | {tot:.1f} | {'yes' if ok else 'NO'} |")
     if not apps:
         print("| (no apps found) | | | |")
+    if args.app and "PlaygroundApp" not in args.app:
+        return
+    print()
+    print(
+        f"| playground size | frame: epoch + redraw (ms, target <= {FRAME_TARGET_MS:.0f}) "
+        "| frames/s it allows | frames/s sent while playing | within target |"
+    )
+    print("|---|---:|---:|---:|:---:|")
+    for name, settings in PLAYGROUND_SIZES.items():
+        ms, fps = playground_frames(settings, frames=20 * args.reps, play_seconds=3.0)
+        ok = "yes" if ms <= FRAME_TARGET_MS else "NO"
+        print(f"| {name} | {ms:.1f} | {1000.0 / ms:.0f} | {fps:.1f} | {ok} |")
 
 
 if __name__ == "__main__":

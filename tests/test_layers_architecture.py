@@ -29,7 +29,8 @@ THIRD_PARTY = {
     "core": {"numpy"},
     "experiments": {"numpy"},
     "plots": {"numpy", "matplotlib"},
-    "widgets": {"numpy", "matplotlib", "ipywidgets", "IPython", "threadpoolctl"},
+    "widgets": {"numpy", "matplotlib", "ipywidgets", "IPython", "threadpoolctl"}
+    | {"anywidget", "traitlets"},  # the accessible controls (nnlib.widgets.controls)
 }  # grading, the top layer, brings its own (nbformat, nbclient, ...)
 #: What "plots never train a network" means in imports.
 TRAINING_NAMES = {

@@ -17,7 +17,10 @@ optimizer_race    optimizers racing on 2-D surfaces (``surfaces``); step sizes
 gradient_flow     per-layer gradient norms of deep nets; the exploding sine run
 cures             batch norm, layer norm and residual connections in a deep net
 decision          a model evaluated on a grid of 2-D points
-playground        the capstone's playground run and digits recipe
+playground        the capstone's live playground, an epoch at a time (``Playground``)
+playground_data   its 2-D data sets and input features (``playground_data``)
+playground_code   its copy as code: nnlib code that replays a run
+digits            the capstone's handwritten-digits recipe
 regularization    the overfitting task and its cures, measured (``experiments.regularization``)
 learning_rate     curvature, schedules as curves, scheduled and warm-up runs on the digits
 ================  ==============================================================
@@ -63,6 +66,7 @@ from .descent import (
     minibatch_gradients,
     quadratic_descent,
 )
+from .digits import train_digits
 from .gradient_flow import (
     ACTIVATIONS,
     DEEP_NET_INITIALIZERS,
@@ -119,13 +123,13 @@ from .optimizer_race import (
     tune_lrs,
 )
 from .playground import (
-    PLAYGROUND_ACTIVATIONS,
+    Playground,
+)
+from .playground_code import playground_code
+from .playground_data import (
     PLAYGROUND_DATASETS,
-    PLAYGROUND_INITS,
-    PLAYGROUND_OPTIMIZERS,
-    PlaygroundRun,
+    feature_columns,
     playground_data,
-    train_digits,
 )
 from .surfaces import (
     SURFACES,
@@ -212,11 +216,10 @@ __all__ = [
     "BIAS_VARIANTS",
     "bias_correction_steps",
     "PLAYGROUND_DATASETS",
-    "PLAYGROUND_ACTIVATIONS",
-    "PLAYGROUND_INITS",
-    "PLAYGROUND_OPTIMIZERS",
     "playground_data",
-    "PlaygroundRun",
+    "feature_columns",
+    "Playground",
+    "playground_code",
     "train_digits",
     "Surface",
     "valley",

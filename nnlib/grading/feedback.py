@@ -61,9 +61,13 @@ class ExerciseFailed(AssertionError):
         return f"✗ {self.message}"
 
     def _render_traceback_(self) -> list[str]:
-        """What IPython shows instead of a traceback: the message, headline in red."""
+        """What IPython shows instead of a traceback: the message, headline in bold.
+
+        Bold, not red: JupyterLab's dark theme draws an error output on a red-tinted
+        background, where red text falls far below a 4.5:1 contrast.
+        """
         first, *rest = self.message.splitlines() or [""]
-        return [f"\x1b[1;31m✗ {first}\x1b[0m", *rest]
+        return [f"\x1b[1m✗ {first}\x1b[0m", *rest]
 
 
 def _arg_names(fn: Any, n: int) -> list[str]:

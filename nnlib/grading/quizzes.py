@@ -7,11 +7,12 @@ In a notebook, one line shows a chapter's quiz (make it the cell's last line)::
     quiz("ch01", "q2")    # one question
 
 Each question is a :class:`QuizQuestion`: the question (Markdown: `code`,
-**bold**, $math$), radio buttons (Tab moves between the options and on to the
-Check button, Space chooses an option, Enter or Space presses Check), and a
-feedback area that shows the
-explanation of the chosen option. Retrying is allowed; every check is recorded
-in the learner's progress (correct or not, and the number of attempts).
+**bold**, $math$), one radio group of options (Tab enters the group, the arrow
+keys choose an option without leaving it, Tab again reaches the Check button,
+Enter or Space presses it), and a feedback area that shows the explanation of
+the chosen option; screen readers announce the verdict (a ``role="status"``
+region). Retrying is allowed; every check is recorded in the learner's
+progress (correct or not, and the number of attempts).
 
 ipywidgets is imported only when a quiz is built. Answers are checked by
 :func:`nnlib.grading.quizbank.check_answer`, so nothing in the widget state
@@ -33,8 +34,9 @@ from typing import Any
 from .progress import learner_id, record_quiz
 from .quizbank import check_answer, get_question, questions
 
-# Okabe-Ito colours: distinguishable with colour-blindness, readable on light and
-# dark themes; the words "Correct" / "Not quite" carry the meaning without colour.
+# Okabe-Ito colours, for the stripe beside the feedback only: no colour passes
+# 4.5:1 as text on both JupyterLab's light and dark backgrounds, so the text keeps
+# the theme's own colour, and the words "Correct" / "Not quite" carry the meaning.
 _RIGHT = "#0072B2"
 _WRONG = "#D55E00"
 _LETTERS = "ABCDEFGH"
@@ -81,7 +83,7 @@ class QuizQuestion:
 
     Attributes
     ----------
-    choices : ipywidgets.RadioButtons
+    choices : nnlib.widgets.controls.RadioButtons
         ``.value`` is the chosen option's index in the bank (``None`` before a
         choice); the buttons show the options in :attr:`order`.
     order : list of int
@@ -89,6 +91,8 @@ class QuizQuestion:
     check_button : ipywidgets.Button
     feedback : ipywidgets.HTMLMath
         Empty until Check is pressed; then the explanation of the chosen option.
+    announcement : nnlib.widgets.controls.LiveStatus
+        The same verdict as plain text, read out by screen readers when it changes.
     attempts : int
         Checks with an option chosen, so far.
     correct : bool
@@ -99,6 +103,8 @@ class QuizQuestion:
 
     def __init__(self, chapter: str, question_id: str, number: int | None = None, total: int = 1):
         import ipywidgets as w
+
+        from ..widgets import controls
 
         self.chapter = chapter
         self.question_id = question_id
@@ -117,14 +123,12 @@ class QuizQuestion:
             parts.append(f"<p><i>{html.escape(source_line(q['source']), quote=False)}</i></p>")
         parts.append(markdown_inline(q["question"]))
         self.prompt = w.HTMLMath(value="".join(parts))
-        self.choices = w.RadioButtons(
+        self.choices = controls.RadioButtons(
             options=[
                 (f"{_LETTERS[pos]}. {self._options[i]}", i) for pos, i in enumerate(self.order)
             ],
             value=None,
-            description="Your answer:",
-            style={"description_width": "initial"},
-            layout=w.Layout(width="auto"),
+            description=f"Your answer ({heading.lower()}):",
         )
         self.check_button = w.Button(
             description="Check",
@@ -134,8 +138,9 @@ class QuizQuestion:
         )
         self.check_button.on_click(self._on_check)
         self.feedback = w.HTMLMath(value="")
+        self.announcement = controls.LiveStatus()
         self.widget = w.VBox(
-            [self.prompt, self.choices, self.check_button, self.feedback],
+            [self.prompt, self.choices, self.check_button, self.feedback, self.announcement],
             layout=w.Layout(
                 border="1px solid var(--jp-border-color2, #bbb)",
                 padding="6px 12px",
@@ -148,6 +153,7 @@ class QuizQuestion:
         index = self.choices.value
         if index is None:
             self.feedback.value = "<p>Choose an option first, then press <b>Check</b>.</p>"
+            self.announcement.value = "Choose an option first, then press Check."
             return
         self.attempts += 1
         correct, explanation = check_answer(self.chapter, self.question_id, index)
@@ -161,10 +167,11 @@ class QuizQuestion:
             head, colour = "✗ Not quite.", _WRONG
             tail = "<p><i>Pick another option and check again.</i></p>"
         self.feedback.value = (
-            f'<div role="status" style="border-left: 4px solid {colour}; padding-left: 8px">'
-            f'<b style="color: {colour}">{head}</b> Option {_LETTERS[self.order.index(index)]}: '
-            f"{body}{tail}</div>"
+            f'<div style="border-left: 4px solid {colour}; padding-left: 8px">'
+            f"<b>{head}</b> Option {_LETTERS[self.order.index(index)]}: {body}{tail}</div>"
         )
+        spoken = re.sub(r"[`*]", "", explanation)  # Markdown marks are not read out
+        self.announcement.value = f"{head} Option {_LETTERS[self.order.index(index)]}: {spoken}"
         record_quiz(self.chapter, self.question_id, correct, self.attempts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

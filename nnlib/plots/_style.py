@@ -9,6 +9,8 @@ both the light and the dark JupyterLab themes.
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -16,6 +18,8 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "PALETTE",
+    "TEXT_COLORS",
+    "text_color",
     "CLASS_COLORS",
     "CMAP_DIVERGING",
     "CMAP_SEQUENTIAL",
@@ -23,6 +27,9 @@ __all__ = [
     "to_png",
     "freeze_layout",
     "register_notebook_display",
+    "set_alt",
+    "figure_alt",
+    "figure_html",
 ]
 
 #: Okabe & Ito's colour-blind-safe palette (2008), in the order we use it.
@@ -36,11 +43,32 @@ PALETTE = {
     "yellow": "#F0E442",
     "black": "#000000",
 }
+#: Darker shades of the palette for *text* on the white figure background: each
+#: has a contrast of at least 4.5:1 with white (WCAG 2.1 AA); the palette itself is
+#: for lines, markers and areas (vermillion text on white is only 3.9:1).
+TEXT_COLORS = {
+    "blue": "#0072B2",
+    "orange": "#8A5F00",
+    "green": "#007A5A",
+    "vermillion": "#B34700",
+    "sky": "#00668F",
+    "purple": "#A6477F",
+    "yellow": "#6E6500",
+    "black": "#000000",
+    "grey": "#666666",
+}
 #: Colours for class labels 0, 1, 2, ... (scatter plots, decision regions).
 CLASS_COLORS = [PALETTE[k] for k in ("blue", "orange", "green", "purple", "sky", "vermillion")]
 #: Colour maps that stay readable for colour-blind readers.
 CMAP_DIVERGING = "RdBu_r"
 CMAP_SEQUENTIAL = "viridis"
+
+
+def text_color(color: str) -> str:
+    """The shade of a palette colour to write text in (any other colour is returned as is)."""
+    names = {v.lower(): k for k, v in PALETTE.items()} | {"grey": "grey", "gray": "grey"}
+    name = names.get(str(color).lower())
+    return TEXT_COLORS[name] if name else color
 
 
 def new_figure(
@@ -81,14 +109,67 @@ def freeze_layout(fig: Figure) -> None:
     fig.set_layout_engine(None)
 
 
+def set_alt(fig: Figure, text: str) -> Figure:
+    """Give a figure its text alternative (what a screen reader says instead of the picture)."""
+    fig._nnlib_alt = " ".join(text.split())
+    return fig
+
+
+def _quoted(text: str) -> str:
+    text = " ".join(text.replace("$", "").split())
+    return f"“{text}”" if text else ""
+
+
+def figure_alt(fig: Figure) -> str:
+    """The figure's text alternative: the one :func:`set_alt` gave, or one read off the figure.
+
+    The automatic one names the title, and for each panel its title, its axis
+    labels and its legend entries, which is what the course's figures carry
+    (every figure has a title and labelled axes).
+    """
+    given = getattr(fig, "_nnlib_alt", None)
+    if given:
+        return given
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.axison]
+    panels = []
+    for ax in axes:
+        titles = [t.get_text() for t in (ax.title, ax._left_title) if t.get_text()]
+        bits = [f"x: {_quoted(ax.get_xlabel())}" if ax.get_xlabel() else ""]
+        bits.append(f"y: {_quoted(ax.get_ylabel())}" if ax.get_ylabel() else "")
+        legend = ax.get_legend()
+        names = [t.get_text() for t in legend.get_texts()] if legend is not None else []
+        bits.append("legend: " + ", ".join(n for n in names if n) if any(names) else "")
+        detail = "; ".join(b for b in bits if b)
+        panels.append(" ".join(p for p in (_quoted(titles[0]) if titles else "", f"({detail})"
+                                            if detail else "") if p))  # fmt: skip
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    head = " ".join(p for p in ("Figure", _quoted(suptitle)) if p)
+    if len(panels) == 1:
+        return f"{head} {panels[0]}".strip() + "."
+    listed = "; ".join(f"panel {i} {p}".strip() for i, p in enumerate(panels, start=1))
+    return f"{head} with {len(panels)} panels: {listed}."
+
+
+def figure_html(png: bytes, alt: str) -> str:
+    """An ``<img>`` of PNG bytes with its ``alt`` text (JupyterLab and nbconvert both show it)."""
+    data = base64.b64encode(bytes(png)).decode("ascii")
+    return (
+        f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
+        f'style="max-width: 100%">'
+    )
+
+
 def register_notebook_display() -> bool:
-    """Let Jupyter show our ``Figure`` objects as PNG, without pyplot.
+    """Let Jupyter show our ``Figure`` objects as pictures with a text alternative, no pyplot.
 
     Figures made by :func:`new_figure` never pass through pyplot, so IPython
     only knows them as ``<Figure size ...>`` text unless the inline backend
-    happened to be activated. Registering a PNG formatter for ``Figure`` makes
-    ``plots.some_figure(...)`` as the last line of a cell show the picture.
-    Called when ``nnlib.plots`` is imported; returns False outside IPython.
+    happened to be activated. Registering an HTML formatter for ``Figure``
+    makes ``plots.some_figure(...)`` as the last line of a cell show the
+    picture, as an ``<img>`` with ``alt`` text (:func:`figure_alt`): neither
+    JupyterLab 4 nor nbconvert reads an ``alt`` from an ``image/png`` output's
+    metadata, both show an HTML output's. Called when ``nnlib.plots`` is
+    imported; returns False outside IPython.
     """
     import sys
 
@@ -96,6 +177,7 @@ def register_notebook_display() -> bool:
     shell = ipython.get_ipython() if ipython is not None else None
     if shell is None:
         return False
-    formatter = shell.display_formatter.formatters["image/png"]
-    formatter.for_type(Figure, lambda fig: to_png(fig))
+    formatters = shell.display_formatter.formatters
+    formatters["image/png"].pop(Figure, None)  # one picture per output, the one with alt text
+    formatters["text/html"].for_type(Figure, lambda fig: figure_html(to_png(fig), figure_alt(fig)))
     return True

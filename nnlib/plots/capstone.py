@@ -17,7 +17,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ._style import PALETTE, new_figure
+from ._style import PALETTE, TEXT_COLORS, new_figure
 from .common import loss_curve
 
 __all__ = [
@@ -125,7 +125,7 @@ def misclassified_figure(
     fig, axes = _image_grid(max(1, len(shown)), 8, 9.0, 1.25)
     for ax, i in zip(axes, shown, strict=False):
         ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=images.max())
-        ax.set_title(f"true {y_true[i]} → {y_pred[i]}", fontsize=9, color=PALETTE["vermillion"])
+        ax.set_title(f"true {y_true[i]} → {y_pred[i]}", fontsize=9, color=TEXT_COLORS["vermillion"])
     if len(shown) == 0:
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
     more = f" (the first {len(shown)})" if len(wrong) > len(shown) else ""

@@ -15,7 +15,7 @@ import numpy as np
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
 
 from ..activations import get as get_activation
-from ._style import CLASS_COLORS, PALETTE, new_figure
+from ._style import CLASS_COLORS, PALETTE, TEXT_COLORS, new_figure
 
 __all__ = [
     "neuron_diagram",
@@ -75,9 +75,9 @@ def neuron_diagram(x: Sequence[float], w: Sequence[float], b: float, activation:
         _node(ax, (0.0, ys[i]), f"$x_{i + 1}$\n{x[i]:.2g}", PALETTE["blue"])
         _arrow(ax, (0.33, ys[i]), (2.62, ys[i] * 0.12))
         mid = (1.0, ys[i] * 0.62 + (0.2 if ys[i] >= 0 else -0.45))
-        ax.text(*mid, f"$w_{i + 1}$ = {w[i]:.2g}", fontsize=9, color=PALETTE["vermillion"])
+        ax.text(*mid, f"$w_{i + 1}$ = {w[i]:.2g}", fontsize=9, color=TEXT_COLORS["vermillion"])
     _node(ax, sum_xy, "$\\Sigma$", PALETTE["black"], r=0.38, fontsize=14)
-    ax.text(3.0, -0.75, f"$b$ = {b:.2g}", ha="center", fontsize=9, color=PALETTE["vermillion"])
+    ax.text(3.0, -0.75, f"$b$ = {b:.2g}", ha="center", fontsize=9, color=TEXT_COLORS["vermillion"])
     ax.text(3.0, 0.62, f"$z$ = {z:.3g}", ha="center", fontsize=10)
     box = FancyBboxPatch(
         (act_xy[0] - 0.45, -0.32), 0.9, 0.64, boxstyle="round,pad=0.05",
@@ -184,7 +184,7 @@ def network_diagram(model_or_sizes, batch: str | int = "N", max_nodes: int = 8):
         mid = (xs[li - 1] + xs[li]) / 2
         ax.text(
             mid, y_high, f"$W_{li}$ ({sizes[li - 1]}, {sizes[li]})\n$b_{li}$ ({sizes[li]},)",
-            ha="center", va="bottom", fontsize=9, color=PALETTE["vermillion"],
+            ha="center", va="bottom", fontsize=9, color=TEXT_COLORS["vermillion"],
         )  # fmt: skip
     ax.set_xlim(xs[0] - 1.0, xs[-1] + 1.0)
     ax.set_ylim(y_low - 1.1, y_high + 0.8)

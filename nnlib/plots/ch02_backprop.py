@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from matplotlib.patches import FancyArrowPatch
 
 from ..experiments.backprop import ComputationGraph, Edge, GraphPass, format_value, neuron_graph
-from ._style import PALETTE, new_figure
+from ._style import PALETTE, TEXT_COLORS, new_figure
 
 __all__ = [
     "GraphArtists",
@@ -65,8 +65,10 @@ class GraphArtists:
             else:
                 up = dict(xytext=(0, 5), ha="center", va="bottom")
                 down = dict(xytext=(0, -5), ha="center", va="top")
-            self.value_text[edge] = ax.annotate("", mid, color=PALETTE["blue"], **up, **kw)
-            self.grad_text[edge] = ax.annotate("", mid, color=PALETTE["vermillion"], **down, **kw)
+            self.value_text[edge] = ax.annotate("", mid, color=TEXT_COLORS["blue"], **up, **kw)
+            self.grad_text[edge] = ax.annotate(
+                "", mid, color=TEXT_COLORS["vermillion"], **down, **kw
+            )
         ax.set_xlim(-0.4, 7.7)
         ax.set_ylim(-1.35, 1.35)
         ax.set_xticks([])

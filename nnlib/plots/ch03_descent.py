@@ -23,7 +23,7 @@ from ..experiments.descent import (
     minibatch_gradients,
     quadratic_descent,
 )
-from ._style import CMAP_SEQUENTIAL, PALETTE, new_figure
+from ._style import CMAP_SEQUENTIAL, PALETTE, TEXT_COLORS, new_figure
 from .common import loss_curve
 
 __all__ = [
@@ -139,7 +139,7 @@ def update_step_figure(curvature: float = 2.0, w: float = 2.0, lr: float = 0.3) 
         f"step = -lr * grad = {-lr * grad:.2f}",
         ha="center",
         va="top",
-        color=PALETTE["vermillion"],
+        color=TEXT_COLORS["vermillion"],
     )
     for x0, y0 in ((w, L), (new_w, new_L)):
         ax.plot([x0, x0], [0, y0], ":", color="gray", lw=1)

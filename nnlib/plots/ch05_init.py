@@ -21,7 +21,7 @@ from matplotlib.patches import Polygon
 from matplotlib.ticker import FuncFormatter
 
 from ..experiments.initialization import InitProfile, InitRun
-from ._style import CMAP_DIVERGING, PALETTE, new_figure
+from ._style import CMAP_DIVERGING, PALETTE, TEXT_COLORS, new_figure
 
 __all__ = [
     "INIT_COLORS",
@@ -203,7 +203,7 @@ class HistogramColumns:
             transform=ax.transAxes,
             ha="center",
             va="center",
-            color="grey",
+            color=TEXT_COLORS["grey"],
             fontsize=11,
         )
         # short tick labels ("2e-13", "0.05"), no offset text: the width stays predictable
@@ -365,7 +365,7 @@ def comparison_curves_figure(
             if run.diverged and ok.any():
                 ax.plot(epochs[ok][-1:], loss[ok][-1:], "x", ms=10, mew=2, color=color)
         ax.axhline(np.log(10), color="grey", ls="--", lw=1)
-        ax.text(1, np.log(10) * 1.08, "chance: ln 10", color="grey", fontsize=8)
+        ax.text(1, np.log(10) * 1.08, "chance: ln 10", color=TEXT_COLORS["grey"], fontsize=8)
         ax.set_title(f"{act} network")
         ax.set_xlabel("epoch")
         ax.set_ylabel("training loss (log scale)")

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from ..experiments.gradient_flow import sine_data
 from ..layers import Sequential
 from ..training import History, predict
-from ._style import PALETTE, new_figure
+from ._style import PALETTE, new_figure, text_color
 from .common import loss_curve
 
 __all__ = [
@@ -129,7 +129,7 @@ def clipping_runs_figure(
             for ax, top in ((ax1, loss_limits[1]), (ax2, norm_limits[1])):
                 ax.plot([stop], [top], "X", color=color, ms=12, clip_on=False, zorder=5)
             ax1.annotate(f"{label}: stopped at epoch {stop}", (stop, loss_limits[1]),
-                         xytext=(8, -14), textcoords="offset points", color=color,
+                         xytext=(8, -14), textcoords="offset points", color=text_color(color),
                          fontsize=9)  # fmt: skip
     if clip_norm is not None:
         ax2.axhline(clip_norm, color="0.35", ls="--", lw=1.2, label=f"threshold {clip_norm:g}")

@@ -7,27 +7,53 @@ An app has three parts, kept apart so each can be tested and timed alone:
   NumPy through nnlib; no drawing), returning a dict;
 * ``draw(result)`` -- updates ``self.fig`` (a matplotlib ``Figure``) from it.
 
-``update()`` runs the two and sends the figure, rendered to PNG, to an
-``ipywidgets.Image``: one round trip per slider move, no flicker, and the
-browser test can see the picture change. Unit tests drive an app without a
-browser: ``app.set(lr=0.3)`` moves a control exactly as a learner would and
-returns the new ``result``.
+``update()`` runs the two and sends the figure, rendered to PNG, to a
+:class:`~nnlib.widgets.controls.FigureImage`: one round trip per slider move,
+no flicker, and the browser test can see the picture change. Unit tests drive
+an app without a browser: ``app.set(lr=0.3)`` moves a control exactly as a
+learner would and returns the new ``result``.
+
+Accessibility (WCAG 2.1 AA), inherited by every app:
+
+* **Controls** come from :mod:`nnlib.widgets.controls`, not from ipywidgets:
+  ``controls.IntSlider``, ``FloatSlider``, ``FloatLogSlider``,
+  ``SelectionSlider`` and ``Dropdown`` take ipywidgets' arguments, but their
+  label is linked to the control, a slider announces exactly its readout (the
+  learning rate 0.03, not its exponent), and arrow keys stay in the control
+  instead of moving JupyterLab to another cell. ``ipywidgets.Button`` and
+  ``ToggleButtons`` are fine as they are (a button's text is its name).
+  ``tests/viz/test_accessibility.py`` fails on an app with an ipywidgets
+  slider or dropdown.
+* **The picture's text alternative** is ``describe_figure(result)``: a short
+  plain-text sentence of what the figure shows *for this result* (the numbers
+  a sighted learner reads off it), refreshed on every update as the image's
+  ``alt``. Override it in each app; the default is the title followed by the
+  plain text of ``describe(result)``.
 
 Displayed in a notebook, an app shows its widgets; saved notebooks also keep a
-static PNG of the first picture, so readers without a kernel still see it.
+static picture of the first state (an ``<img>`` with its ``alt`` text), so
+readers without a kernel, and nbconvert's HTML, still see and hear it.
 """
 
 from __future__ import annotations
 
-import base64
+import html
+import re
 from collections.abc import Iterable
 from typing import Any
 
 import ipywidgets as widgets
 
-from ..plots import to_png
+from ..plots import figure_html, to_png
+from .controls import FigureImage
 
-__all__ = ["App"]
+__all__ = ["App", "plain_text"]
+
+
+def plain_text(markup: str) -> str:
+    """HTML of a status line as plain text (tags dropped, entities decoded, spaces collapsed)."""
+    text = " ".join(html.unescape(re.sub(r"</?[A-Za-z][^>]*>", " ", markup)).split())
+    return re.sub(r"\s+([,.;:)])", r"\1", text)
 
 
 class App:
@@ -44,7 +70,7 @@ class App:
     def __init__(self) -> None:
         self.controls: dict[str, widgets.Widget] = self.make_controls()
         self.fig = self.make_figure()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.image = FigureImage(layout=widgets.Layout(max_width="100%"))
         self.status = widgets.HTML(layout=widgets.Layout(min_height="1.5em"))
         self.result: dict[str, Any] = {}
         self._muted = False
@@ -81,15 +107,25 @@ class App:
 
     def update(self) -> dict[str, Any]:
         """Recompute, redraw and refresh the image; returns the new result."""
-        self.result = self.compute(**self.values())
-        self.draw(self.result)
+        return self.show(self.compute(**self.values()))
+
+    def show(self, result: dict[str, Any]) -> dict[str, Any]:
+        """Draw ``result``, send the picture with its text alternative, and the status line."""
+        self.result = result
+        self.draw(result)
         self.image.value = to_png(self.fig)
-        self.status.value = self.describe(self.result)
-        return self.result
+        self.image.alt = self.describe_figure(result)
+        self.status.value = self.describe(result)
+        return result
 
     def describe(self, result: dict[str, Any]) -> str:
         """One line of HTML under the figure (override to report numbers)."""
         return ""
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        """The picture's text alternative for ``result``: plain text (override per app)."""
+        status = plain_text(self.describe(result))
+        return f"{self.title}. {status}" if status else f"{self.title}."
 
     def set(self, **values: Any) -> dict[str, Any]:
         """Set several controls at once (one update), as a learner would; returns the result."""
@@ -130,7 +166,7 @@ class App:
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         data = dict(data)
         data["text/plain"] = f"<{self.title} (interactive app; run the notebook to use it)>"
-        data["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        data["text/html"] = figure_html(self.image.value, self.image.alt)
         return data
 
     def __repr__(self) -> str:

@@ -23,7 +23,8 @@ from ..experiments.decision import grid_points
 from ..losses import BCELoss, BCEWithLogitsLoss, MSELoss
 from ..plots import PALETTE, new_figure
 from ..plots.common import scatter_classes, show_grid, update_scatter_classes
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 
 __all__ = ["NeuronApp", "LossCompareApp"]
 
@@ -71,7 +72,7 @@ def line_through_box(
 
 
 def _slider(description: str, value: float, lo: float = -4.0, hi: float = 4.0, step: float = 0.1):
-    return widgets.FloatSlider(
+    return controls.FloatSlider(
         value=value, min=lo, max=hi, step=step, description=description,
         continuous_update=True, readout_format=".1f",
     )  # fmt: skip
@@ -109,7 +110,9 @@ class NeuronApp(App):
             "w1": _slider("w1", w1),
             "w2": _slider("w2", w2),
             "b": _slider("b", b),
-            "dataset": widgets.Dropdown(options=list(_DATASETS), value="blobs", description="data"),
+            "dataset": controls.Dropdown(
+                options=list(_DATASETS), value="blobs", description="data"
+            ),
         }
 
     def make_figure(self):
@@ -195,6 +198,16 @@ class NeuronApp(App):
         self.arrow.set_position(tuple(foot))
         self.arrow.set_visible(True)
 
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        w1, w2 = result["w"]
+        return (
+            f"The {result['dataset']} data, {result['n']} points of two classes, shaded by the "
+            f"neuron's predicted probability of class 1, with its decision line and weight "
+            f"vector for w = ({w1:.1f}, {w2:.1f}), b = {result['b']:.1f}: {result['n_wrong']} "
+            f"points are on the wrong side (marked); loss {result['loss']:.3f}, accuracy "
+            f"{result['accuracy']:.1%}."
+        )
+
     def describe(self, result: dict[str, Any]) -> str:
         w1, w2 = result["w"]
         return (
@@ -233,7 +246,7 @@ class LossCompareApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         p, label = self._initial
         return {
-            "p": widgets.FloatSlider(
+            "p": controls.FloatSlider(
                 value=p,
                 min=0.001,
                 max=0.999,
@@ -289,6 +302,15 @@ class LossCompareApp(App):
         self.ax.set_title(
             f"y = {result['label']}, p = {p:.3f}:  MSE {result['mse']:.3f},"
             f"  cross-entropy {result['cross_entropy']:.3f}"
+        )
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"The loss of one prediction against the predicted probability p of class 1, for "
+            f"the true label y = {result['label']}: the squared error (MSE) and the "
+            f"cross-entropy, with p = {result['p']:.3f} marked on both. "
+            + plain_text(self.describe(result))
+            + "."
         )
 
     def describe(self, result: dict[str, Any]) -> str:

@@ -20,7 +20,8 @@ import numpy as np
 from ..experiments.backprop import format_value, neuron_graph
 from ..plots import PALETTE, freeze_layout, new_figure
 from ..plots.ch02_backprop import GraphArtists
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 
 __all__ = ["BackpropStepperApp"]
 
@@ -49,7 +50,7 @@ class BackpropStepperApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         w0, x0 = self._init
         n = 2 * len(self.edges)
-        step = widgets.IntSlider(value=0, min=0, max=n, description="step")
+        step = controls.IntSlider(value=0, min=0, max=n, description="step")
         back = widgets.Button(description="◀ Back", tooltip="one step back")
         nxt = widgets.Button(description="Next ▶", tooltip="one step forward")
         back.on_click(lambda _: setattr(step, "value", max(step.min, step.value - 1)))
@@ -59,8 +60,8 @@ class BackpropStepperApp(App):
             "back": back,
             "next": nxt,
             "step": step,
-            "w": widgets.FloatSlider(value=w0, description="weight w", **slider),
-            "x": widgets.FloatSlider(value=x0, description="input x", **slider),
+            "w": controls.FloatSlider(value=w0, description="weight w", **slider),
+            "x": controls.FloatSlider(value=x0, description="input x", **slider),
         }
 
     def layout_controls(self) -> widgets.Widget:
@@ -147,6 +148,16 @@ class BackpropStepperApp(App):
             else:
                 tangent.set_data([], [])
                 ax.set_title(f"L as a function of {var}: slope ∂L/∂{var} not computed yet")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        n = 2 * len(self.edges)
+        phase = "forward pass" if result["step"] <= len(self.edges) else "backward pass"
+        return (
+            f"The computational graph of L = (σ(w·x + b) − y)² at step {result['step']} of {n} "
+            f"({phase}), its edges labelled with the values and gradients found so far, and L "
+            f"as a function of each input, with its tangent once the slope is known. "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         return result["message"]

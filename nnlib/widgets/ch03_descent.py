@@ -19,9 +19,10 @@ import numpy as np
 
 from ..datasets import make_line
 from ..experiments.descent import LOSS_FLOOR, DescentRun, line_gd_path, quadratic_descent
-from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots import PALETTE, TEXT_COLORS, freeze_layout, new_figure
 from ..plots.ch03_descent import bowl_axes, clip_path, curve_axes, line_contours
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 
 __all__ = ["LearningRateApp", "BatchSizeApp"]
 
@@ -78,7 +79,7 @@ class LearningRateApp(App):
 
     def make_controls(self) -> dict[str, widgets.Widget]:
         return {
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.3,
                 base=10,
                 min=-3,
@@ -88,7 +89,7 @@ class LearningRateApp(App):
                 readout_format=".3g",
                 style={"description_width": "initial"},
             ),
-            "steps": widgets.IntSlider(value=30, min=5, max=100, step=5, description="steps"),
+            "steps": controls.IntSlider(value=30, min=5, max=100, step=5, description="steps"),
         }
 
     def make_figure(self):
@@ -116,7 +117,7 @@ class LearningRateApp(App):
             transform=ax3.transAxes,
             ha="right",
             va="top",
-            color=PALETTE["vermillion"],
+            color=TEXT_COLORS["vermillion"],
             fontweight="bold",
         )
         ax3.set_title("Loss per step, lr = 0.3")  # a placeholder of the right height for the layout
@@ -154,6 +155,14 @@ class LearningRateApp(App):
         self._ax3.set_title(f"Loss per step, lr = {result['lr']:.3g}")
         self._note.set_text("diverged" if (div1 or div2) else "")
 
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        (v1, d1), (v2, d2) = result["curve_verdict"], result["bowl_verdict"]
+        return (
+            f"Gradient descent with learning rate {result['lr']:.3g} for {result['steps']} "
+            f"steps, drawn on the 1-D curve L(w) = w², on the 2-D bowl L = w1² + 0.1 w2², and as "
+            f"the loss per step (log scale). 1-D run: {v1} ({d1}). 2-D run: {v2} ({d2})."
+        )
+
     def describe(self, result: dict[str, Any]) -> str:
         lr = result["lr"]
         side = "above" if lr > result["limit"] else "below"
@@ -190,14 +199,14 @@ class BatchSizeApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         style = {"description_width": "initial"}
         return {
-            "batch_size": widgets.SelectionSlider(
+            "batch_size": controls.SelectionSlider(
                 options=[1, 2, 5, 10, 20, 50, 100],
                 value=10,
                 description="batch size",
                 continuous_update=False,
                 style=style,
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.1,
                 base=10,
                 min=-2.5,
@@ -208,7 +217,7 @@ class BatchSizeApp(App):
                 continuous_update=False,
                 style=style,
             ),
-            "steps": widgets.IntSlider(
+            "steps": controls.IntSlider(
                 value=100,
                 min=10,
                 max=300,
@@ -217,7 +226,7 @@ class BatchSizeApp(App):
                 continuous_update=False,
                 style=style,
             ),
-            "seed": widgets.IntSlider(
+            "seed": controls.IntSlider(
                 value=0,
                 min=0,
                 max=9,
@@ -256,7 +265,7 @@ class BatchSizeApp(App):
             transform=ax2.transAxes,
             ha="right",
             va="top",
-            color=PALETTE["vermillion"],
+            color=TEXT_COLORS["vermillion"],
             fontweight="bold",
         )
         freeze_layout(fig)
@@ -309,6 +318,15 @@ class BatchSizeApp(App):
         self._ax2.legend(fontsize=8, loc="lower left")
         diverged = result["full_diverged"] or result["mini_diverged"]
         self._note.set_text("diverged" if diverged else "")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"Two paths in weight space (slope, intercept) over the loss contours: full-batch "
+            f"descent and mini-batch descent with batches of {result['batch_size']}, "
+            f"{result['steps']} updates at learning rate {result['lr']:.3g}; beside them, each "
+            f"run's loss above its minimum per update (log scale). "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         B, steps, N = result["batch_size"], result["steps"], len(self.X)

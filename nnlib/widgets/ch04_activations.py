@@ -38,7 +38,8 @@ from ..plots import CLASS_COLORS, PALETTE, freeze_layout, new_figure
 from ..plots.ch04_activations import DISPLAY_NAMES, VANISH_COLOR
 from ..plots.common import scatter_classes, update_scatter_classes
 from ..training import TrainingDivergedWarning, accuracy, fit, predict
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 
 __all__ = ["ActivationExplorerApp", "ActivationTrainingApp"]
 
@@ -75,10 +76,10 @@ class ActivationExplorerApp(App):
         activation, z_max = self._initial
         style = {"description_width": "initial"}
         return {
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=_options(), value=activation, description="activation", style=style
             ),
-            "z_max": widgets.FloatSlider(
+            "z_max": controls.FloatSlider(
                 value=z_max,
                 min=2.0,
                 max=12.0,
@@ -88,7 +89,7 @@ class ActivationExplorerApp(App):
                 readout_format=".1f",
                 style=style,
             ),  # fmt: skip
-            "threshold": widgets.FloatLogSlider(
+            "threshold": controls.FloatLogSlider(
                 value=0.01,
                 base=10,
                 min=-4,
@@ -179,6 +180,15 @@ class ActivationExplorerApp(App):
             f"{name}: grey where |f'(z)| < {t:.2g} ({result['where']})", fontsize=10
         )
 
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        z = result["z"]
+        name = DISPLAY_NAMES.get(result["activation"], result["activation"])
+        return (
+            f"The {name} activation f(z) and its derivative f'(z) for z from {z[0]:g} to "
+            f"{z[-1]:g}, shaded grey where |f'(z)| < {result['threshold']:.2g} "
+            f"({result['where']}). " + plain_text(self.describe(result))
+        )
+
     def describe(self, result: dict[str, Any]) -> str:
         d = result["df_at"]
         return (
@@ -267,22 +277,22 @@ class ActivationTrainingApp(App):
         style = {"description_width": "initial"}
         slider = dict(continuous_update=False, style=style)
         return {
-            "dataset": widgets.Dropdown(
+            "dataset": controls.Dropdown(
                 options=list(DATASETS), value=dataset, description="data", style=style
             ),
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=_options(), value=activation, description="activation", style=style
             ),
-            "width": widgets.IntSlider(
+            "width": controls.IntSlider(
                 value=8, min=1, max=32, step=1, description="units per layer", **slider
             ),
-            "layers": widgets.IntSlider(
+            "layers": controls.IntSlider(
                 value=1, min=1, max=3, step=1, description="hidden layers", **slider
             ),
-            "epochs": widgets.IntSlider(
+            "epochs": controls.IntSlider(
                 value=200, min=20, max=500, step=20, description="epochs", **slider
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.03,
                 base=10,
                 min=-3,
@@ -429,6 +439,14 @@ class ActivationTrainingApp(App):
         self.ax_loss.autoscale_view()
         label = DISPLAY_NAMES.get(result["activation"], result["activation"])
         self.ax.set_title(f"{name}, {label}: accuracy {result['accuracy']:.1%}", fontsize=10)
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        name = DISPLAY_NAMES.get(result["activation"], result["activation"])
+        return (
+            f"Decision regions of a small network with {name} activations trained on the "
+            f"{result['dataset']} data, and its training loss per epoch (log scale). "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         if result["diverged"]:

@@ -26,10 +26,11 @@ from ..datasets import load_digits, train_test_split
 from ..experiments.initialization import INIT_CHOICES, INITIALIZERS, distinct_units, init_profile
 from ..losses import CrossEntropyLoss
 from ..models import mlp
-from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots import PALETTE, TEXT_COLORS, freeze_layout, new_figure
 from ..plots.ch05_init import COLUMN_XLABEL, HistogramColumns, column_labels, value_range
 from ..training import accuracy, predict, train_step
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 from ._threads import one_blas_thread
 
 __all__ = ["InitializationApp"]
@@ -68,21 +69,21 @@ class InitializationApp(App):
     def make_controls(self) -> dict[str, widgets.Widget]:
         style = {"description_width": "initial"}
         return {
-            "init": widgets.Dropdown(
+            "init": controls.Dropdown(
                 options=INIT_CHOICES,
                 value="xavier_normal",
                 description="initializer",
                 style=style,
                 layout=widgets.Layout(width="330px"),
             ),
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=["tanh", "relu"],
                 value="tanh",
                 description="activation",
                 style=style,
                 layout=widgets.Layout(width="180px"),
             ),
-            "depth": widgets.IntSlider(
+            "depth": controls.IntSlider(
                 value=6,
                 min=1,
                 max=self.max_depth,
@@ -113,7 +114,7 @@ class InitializationApp(App):
         (self._loss_line,) = ax_loss.semilogy([], [], "-", color=PALETTE["blue"], lw=2)
         (self._end,) = ax_loss.plot([], [], "X", color=PALETTE["vermillion"], ms=12)
         ax_loss.axhline(math.log(10), color="grey", ls="--", lw=1)
-        ax_loss.text(1, math.log(10) * 1.1, "chance: ln 10", color="grey", fontsize=8)
+        ax_loss.text(1, math.log(10) * 1.1, "chance: ln 10", color=TEXT_COLORS["grey"], fontsize=8)
         ax_loss.set_xlim(0, self.steps + 1)
         ax_loss.set_ylim(*self.loss_lim)
         ax_loss.yaxis.set_minor_locator(NullLocator())  # minor log ticks cost render time
@@ -127,7 +128,7 @@ class InitializationApp(App):
             transform=ax_loss.transAxes,
             ha="center",
             va="top",
-            color=PALETTE["vermillion"],
+            color=TEXT_COLORS["vermillion"],
             fontweight="bold",
         )
         ax_act.set_title("Activations of each hidden layer (relu; exact zeros left out)")
@@ -206,6 +207,14 @@ class InitializationApp(App):
         else:
             self._end.set_data([], [])
             self._note.set_text("")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"Histograms of the activations and of the weight gradients of each of the "
+            f"{len(result['act_std'])} hidden layers ({result['activation']}, {result['init']} "
+            f"initialization), and the training loss per step (log scale). "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         s, g = result["act_std"], result["grad_norm"]

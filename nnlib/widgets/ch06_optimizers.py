@@ -23,7 +23,8 @@ from ..experiments.surfaces import SURFACES
 from ..plots import freeze_layout, new_figure
 from ..plots.ch03_descent import clip_path
 from ..plots.ch06_optimizers import GAP_FLOOR, OPTIMIZER_COLORS, draw_surface
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 
 __all__ = ["OptimizerRaceApp"]
 
@@ -39,7 +40,7 @@ class OptimizerRaceApp(App):
 
     def make_controls(self) -> dict[str, widgets.Widget]:
         style = {"description_width": "initial"}
-        controls: dict[str, widgets.Widget] = {
+        made: dict[str, widgets.Widget] = {
             TOGGLES[name]: widgets.ToggleButton(
                 value=name in _DEFAULT_ON,
                 description=name,
@@ -48,12 +49,12 @@ class OptimizerRaceApp(App):
             )
             for name in OPTIMIZERS
         }
-        controls["surface"] = widgets.Dropdown(
+        made["surface"] = controls.Dropdown(
             options=[(s.label, s.name) for s in SURFACES.values()],
             value="valley",
             description="surface",
         )
-        controls["lr"] = widgets.FloatLogSlider(
+        made["lr"] = controls.FloatLogSlider(
             value=0.05,
             base=10,
             min=-4,
@@ -64,7 +65,7 @@ class OptimizerRaceApp(App):
             continuous_update=False,
             style=style,
         )
-        controls["momentum"] = widgets.FloatSlider(
+        made["momentum"] = controls.FloatSlider(
             value=0.9,
             min=0.0,
             max=0.99,
@@ -73,7 +74,7 @@ class OptimizerRaceApp(App):
             continuous_update=False,
             style=style,
         )
-        controls["beta1"] = widgets.FloatSlider(
+        made["beta1"] = controls.FloatSlider(
             value=0.9,
             min=0.0,
             max=0.99,
@@ -82,14 +83,14 @@ class OptimizerRaceApp(App):
             continuous_update=False,
             style=style,
         )
-        controls["beta2"] = widgets.SelectionSlider(
+        made["beta2"] = controls.SelectionSlider(
             options=[0.9, 0.99, 0.999, 0.9999],
             value=0.999,
             description="Adam β₂",
             continuous_update=False,
             style=style,
         )
-        controls["steps"] = widgets.IntSlider(
+        made["steps"] = controls.IntSlider(
             value=150,
             min=25,
             max=400,
@@ -98,7 +99,7 @@ class OptimizerRaceApp(App):
             continuous_update=False,
             style=style,
         )
-        return controls
+        return made
 
     def layout_controls(self) -> widgets.Widget:
         toggles = [self.controls[TOGGLES[name]] for name in OPTIMIZERS]
@@ -190,6 +191,16 @@ class OptimizerRaceApp(App):
             ax2.legend(fontsize=8, loc="lower left", title="loss after the last step")
         elif ax2.get_legend() is not None:
             ax2.get_legend().remove()
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        runs = result["runs"]
+        if not runs:
+            return f"The {result['surface'].label} surface (contours), with no optimizer shown."
+        return (
+            f"The paths of {', '.join(runs)} from the same start on the "
+            f"{result['surface'].label} surface (contours), and each one's loss above the "
+            f"minimum per step (log scale). " + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         runs = result["runs"]

@@ -34,10 +34,11 @@ from ..experiments.gradient_flow import (
     sine_data,
     sine_run,
 )
-from ..plots import PALETTE, freeze_layout, new_figure
+from ..plots import PALETTE, TEXT_COLORS, freeze_layout, new_figure
 from ..plots.ch07_gradients import log_limits
 from ..training import predict
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 from ._threads import one_blas_thread
 
 __all__ = ["GradientFlowApp", "ClippingApp"]
@@ -84,16 +85,16 @@ class GradientFlowApp(App):
 
     def make_controls(self) -> dict[str, widgets.Widget]:
         return {
-            "depth": widgets.IntSlider(
+            "depth": controls.IntSlider(
                 value=10, min=2, max=self.max_depth, description="layers", style=_STYLE
             ),
-            "activation": widgets.Dropdown(
+            "activation": controls.Dropdown(
                 options=[(label, key) for key, label in ACTIVATIONS.items()],
                 value="sigmoid",
                 description="activation",
                 style=_STYLE,
             ),
-            "init": widgets.Dropdown(
+            "init": controls.Dropdown(
                 options=[(label, key) for key, label in INITS.items()],
                 value="xavier_uniform",
                 description="initializer",
@@ -180,6 +181,15 @@ class GradientFlowApp(App):
         """How many bars the figure shows (one per Linear layer)."""
         return sum(bar.get_visible() for bar in self._bars)
 
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"Bars of the gradient norm of each of the {result['depth']} layers' weights (log "
+            f"scale), for {ACTIVATIONS[result['activation']]} with {INITS[result['init']]} "
+            f"initialization, {NORMS[result['norm']]}"
+            f"{', with residual connections' if result['residual'] else ''}: "
+            + plain_text(self.describe(result))
+        )
+
     def describe(self, result: dict[str, Any]) -> str:
         norms = result["norms"]
         text = (
@@ -234,7 +244,7 @@ class ClippingApp(App):
                 description="clipping",
                 style={"button_width": "auto", **_STYLE},
             ),
-            "threshold": widgets.FloatLogSlider(
+            "threshold": controls.FloatLogSlider(
                 value=1.0,
                 base=10,
                 min=-3,
@@ -245,7 +255,7 @@ class ClippingApp(App):
                 continuous_update=False,
                 style=_STYLE,
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.01,
                 base=10,
                 min=-3,
@@ -272,7 +282,7 @@ class ClippingApp(App):
         ax1.set_ylabel("training loss (MSE, log scale)")
         ax1.set_title("Loss")
         self._note = ax1.text(0.97, 0.95, "", transform=ax1.transAxes, ha="right", va="top",
-                              color=PALETTE["vermillion"], fontweight="bold")  # fmt: skip
+                              color=TEXT_COLORS["vermillion"], fontweight="bold")  # fmt: skip
         (self._norm,) = ax2.plot(steps, np.full(self.steps, np.nan), color=PALETTE["green"], lw=2,
                                  label="gradient norm (before clipping)")  # fmt: skip
         (self._norm_x,) = ax2.plot([1], [self.norm_limits[1]], "X", color=PALETTE["vermillion"],
@@ -364,6 +374,15 @@ class ClippingApp(App):
         if result["mode"] != "none":
             name += f" at {result['threshold']:.3g}"
         self._axes[0].set_title(f"Loss: {name}, lr {result['lr']:.2g}")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        how = {"none": "no clipping", "norm": "clipping by norm", "value": "clipping by value"}
+        at = f" at {result['threshold']:.3g}" if result["mode"] != "none" else ""
+        return (
+            f"The training loss and the gradient norm per step with {how[result['mode']]}{at} "
+            f"and learning rate {result['lr']:.2g}, and the curve the network fits to the data. "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         loss, g = result["loss"], result["grad_norm"]

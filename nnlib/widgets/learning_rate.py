@@ -16,7 +16,8 @@ import numpy as np
 
 from ..experiments.learning_rate import SCHEDULES, scheduled_run
 from ..plots import PALETTE, freeze_layout, new_figure
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 
 __all__ = ["ScheduleApp"]
 
@@ -32,10 +33,10 @@ class ScheduleApp(App):
 
     def make_controls(self) -> dict[str, widgets.Widget]:
         return {
-            "schedule": widgets.Dropdown(
+            "schedule": controls.Dropdown(
                 options=list(SCHEDULES), value="cosine", description="schedule"
             ),
-            "lr": widgets.FloatLogSlider(
+            "lr": controls.FloatLogSlider(
                 value=0.3,
                 base=10,
                 min=-2,
@@ -46,7 +47,7 @@ class ScheduleApp(App):
                 continuous_update=False,
                 style={"description_width": "initial"},
             ),
-            "epochs": widgets.IntSlider(
+            "epochs": controls.IntSlider(
                 value=12, min=2, max=20, description="epochs", continuous_update=False
             ),
         }
@@ -95,6 +96,13 @@ class ScheduleApp(App):
         self._ax2.set_xlim(0.5, result["epochs"] + 0.5)
         acc = "diverged" if run.diverged else f"validation accuracy {run.val_accuracy:.1%}"
         self._ax2.set_title(f"Training loss per epoch: {acc}")
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"The learning rate per step under the {result['schedule']} schedule, and the "
+            f"training loss per epoch next to that of a constant rate. "
+            + plain_text(self.describe(result))
+        )
 
     def describe(self, result: dict[str, Any]) -> str:
         run, base = result["run"], result["constant"]

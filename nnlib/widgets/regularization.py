@@ -27,7 +27,8 @@ from ..plots import (
     show_grid,
     update_scatter_classes,
 )
-from ._app import App
+from . import controls
+from ._app import App, plain_text
 
 __all__ = ["RegularizationApp"]
 
@@ -66,19 +67,19 @@ class RegularizationApp(App):
         style = {"description_width": "initial"}
         slider = dict(continuous_update=False, style=style)
         return {
-            "width": widgets.SelectionSlider(
+            "width": controls.SelectionSlider(
                 options=WIDTHS, value=width, description="units per hidden layer", **slider
             ),
-            "n_train": widgets.SelectionSlider(
+            "n_train": controls.SelectionSlider(
                 options=TRAIN_SIZES, value=n_train, description="training points", **slider
             ),
-            "l2": widgets.SelectionSlider(
+            "l2": controls.SelectionSlider(
                 options=STRENGTHS, value=0.0, description="L2 λ", **slider
             ),
-            "l1": widgets.SelectionSlider(
+            "l1": controls.SelectionSlider(
                 options=STRENGTHS, value=0.0, description="L1 λ", **slider
             ),
-            "dropout": widgets.SelectionSlider(
+            "dropout": controls.SelectionSlider(
                 options=DROPOUTS, value=0.0, description="dropout p", **slider
             ),
         }
@@ -154,6 +155,14 @@ class RegularizationApp(App):
             f"train {result['train_accuracy']:.0%}, validation {result['val_accuracy']:.1%} "
             f"(gap {100 * result['gap']:.1f} points)",
             fontsize=10,
+        )
+
+    def describe_figure(self, result: dict[str, Any]) -> str:
+        return (
+            f"Decision regions of the network over its {result['n_train']} training points "
+            f"(training accuracy {result['train_accuracy']:.0%}, validation "
+            f"{result['val_accuracy']:.1%}), and the training and validation loss per step. "
+            + plain_text(self.describe(result))
         )
 
     def describe(self, result: dict[str, Any]) -> str:

@@ -22,6 +22,8 @@ REQUIRE_ENV = "NNLIB_REQUIRE_BROWSER"
 
 # Slider-to-new-plot latencies (ms) of this run, by app: reported at the end.
 LATENCIES: dict[str, list[float]] = {}
+# The axe-core audits of this run (labdriver.Audit): reported at the end.
+AUDITS: list[labdriver.Audit] = []
 
 
 def _unavailable(reason: str) -> None:
@@ -102,7 +104,25 @@ def latencies() -> dict[str, list[float]]:
     return LATENCIES
 
 
+@pytest.fixture(scope="session")
+def audits() -> list[labdriver.Audit]:
+    return AUDITS
+
+
 def pytest_terminal_summary(terminalreporter):
+    if AUDITS:
+        tr = terminalreporter
+        tr.section("axe-core: WCAG 2.0/2.1 A and AA rules over the course content")
+        bad = sum(len(a.violations) for a in AUDITS)
+        tr.write_line(
+            f"{len(AUDITS)} audits (notebook x theme), {sum(a.nodes_checked for a in AUDITS)} "
+            f"nodes checked, {bad} violations"
+        )
+        for a in AUDITS:
+            tr.write_line(
+                f"  {a.label}: {a.nodes_checked} nodes, {a.rules_run} rules, "
+                f"{len(a.violations)} violations"
+            )
     if not LATENCIES:
         return
     moves = [ms for values in LATENCIES.values() for ms in values]

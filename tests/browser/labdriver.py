@@ -12,7 +12,8 @@ The helpers of the browser test (``tests/browser/``) and of
 * :func:`launch_chromium` starts Debian's Chromium (never a downloaded one);
 * :class:`Notebook` acts on one open notebook as a learner would: menus, the
   keyboard, clicks; it reads back prompts, outputs, widget images and quiz
-  feedback.
+  feedback; it switches JupyterLab's theme and audits the course's content
+  (outputs and rendered Markdown, not JupyterLab's own chrome) with axe-core.
 
 Run by hand (prints a path to look at)::
 
@@ -307,13 +308,13 @@ _JS_OUTPUT_PROBLEMS = """
 """
 
 # An app of the course: an ipywidgets VBox holding a slider and, as a direct
-# child, the figure (an ipywidgets Image, an <img> with a blob: src).
+# child, the figure (nnlib's FigureImage: an <img alt> with a blob: src).
 _JS_MARK_APPS = """
 () => {
   const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
   const boxes = [...panel.querySelectorAll('.jp-OutputArea-output .widget-vbox')].filter(b =>
-    [...b.children].some(c => c.matches('img.widget-image, .widget-image'))
-    && b.querySelector('.widget-slider'));
+    [...b.children].some(c => c.matches('.nnlib-figure'))
+    && b.querySelector('.nnlib-slider input[type=range]'));
   boxes.forEach((b, i) => b.setAttribute('data-nnlib-app', String(i)));
   return boxes.map(b => (b.querySelector('.widget-html, .widget-label') || b).innerText.trim());
 }
@@ -333,6 +334,53 @@ _JS_WATCH_IMAGE = """
   return img.getAttribute('src');
 }
 """
+
+
+# What an accessibility audit covers: the course's own content in the open
+# notebook, that is every output and every rendered Markdown cell.
+COURSE_CONTENT = [
+    ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output",
+    ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-MarkdownCell .jp-RenderedMarkdown",
+]
+# The axe-core rules of WCAG 2.0 and 2.1, levels A and AA.
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+THEMES = ("JupyterLab Light", "JupyterLab Dark")
+
+
+@dataclass
+class Audit:
+    """What axe-core found in one notebook and theme."""
+
+    label: str
+    violations: list[dict[str, Any]]
+    nodes_checked: int
+    rules_run: int
+
+    def describe(self) -> str:
+        lines = []
+        for v in self.violations:
+            lines.append(f"  {v['id']} ({v['impact']}): {v['help']}")
+            for node in v["nodes"][:5]:
+                lines.append(f"    {node['target']}: {node['failureSummary'][:300]!r}")
+                lines.append(f"      {node['html'][:200]}")
+        return "\n".join(lines)
+
+
+# Scroll the open notebook to its top; returns how many pixels of its cells
+# still lie below its visible part.
+_JS_SCROLL_TOP = """
+() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const outer = panel.querySelector('.jp-WindowedPanel-outer');
+  const cells = panel.querySelector('.jp-WindowedPanel-inner');
+  outer.scrollTop = 0;
+  return Math.ceil(cells.getBoundingClientRect().bottom - outer.getBoundingClientRect().bottom);
+}
+"""
+# JupyterLab's <body> is 0 px high with overflow: hidden (its shell is absolutely
+# positioned), so axe-core would take every element for clipped away and check
+# no colour at all; during an audit the body is as high as the window.
+_AUDIT_STYLE = "body { min-height: 100vh; }"
 
 
 class CourseError(AssertionError):
@@ -434,7 +482,7 @@ class Notebook:
         return [self.page.locator(f'[data-nnlib-app="{i}"]') for i in range(len(titles))]
 
     def move_slider(self, app: Any, key: str = "ArrowRight", timeout: float = 20.0) -> float:
-        """Focus the app's first slider handle, press ``key``; wait for a new figure.
+        """Focus the app's first slider, press ``key``; wait for a new figure.
 
         Returns the latency in milliseconds from the key press to the new image,
         measured in the page. When the slider is at its end, the other arrow key
@@ -442,11 +490,10 @@ class Notebook:
         """
         start = time.monotonic()
         app.scroll_into_view_if_needed()
-        handle = app.locator(".widget-slider .noUi-handle").first
-        img = app.locator(":scope > img.widget-image, :scope > .widget-image").first
-        now, low, high = (
-            float(handle.get_attribute(f"aria-value{a}") or "nan") for a in ("now", "min", "max")
-        )
+        handle = app.locator(".nnlib-slider input[type=range]").first
+        img = app.locator(":scope > .nnlib-figure > img").first
+        now = float(handle.input_value())
+        low, high = (float(handle.get_attribute(a) or "nan") for a in ("min", "max"))
         if key == "ArrowRight" and now >= high:  # at the end of its range: go back instead
             key = "ArrowLeft"
         elif key == "ArrowLeft" and now <= low:
@@ -463,11 +510,88 @@ class Notebook:
         except Exception as err:
             raise CourseError(
                 f"{self.path}: the figure did not change after a slider key press "
-                f"(slider value {now} -> {handle.get_attribute('aria-valuenow')} after {key})"
+                f"(slider position {now} -> {handle.input_value()} after {key})"
             ) from err
         latency = float(self.page.evaluate("() => window.__nnlibLatency"))
         self.timings["sliders"] = self.timings.get("sliders", 0.0) + time.monotonic() - start
         return latency
+
+    # -- themes and accessibility -------------------------------------------
+    def set_theme(self, theme: str, timeout: float = 20.0) -> None:
+        """Switch JupyterLab's theme (``"JupyterLab Light"`` or ``"JupyterLab Dark"``)."""
+        self.page.evaluate(
+            "(t) => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})",
+            theme,
+        )
+        self.page.wait_for_function(
+            "(t) => document.body.dataset.jpThemeName === t"
+            " && getComputedStyle(document.body).getPropertyValue('--jp-layout-color0').trim()",
+            arg=theme,
+            timeout=timeout * 1000,
+        )
+        self.page.wait_for_timeout(300)  # the theme's stylesheet applied to every node
+
+    def audit(self, label: str) -> Audit:
+        """Run axe-core's WCAG 2.0/2.1 A and AA rules over the course content on the page."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        found = self.page.evaluate(
+            "(sels) => sels.some(s => document.querySelector(s))", COURSE_CONTENT
+        )
+        if not found:
+            raise CourseError(f"{self.path}: no course content to audit")
+        # axe-core checks colours only where they are on screen, and the notebook
+        # scrolls inside its panel: for the audit the window is as tall as the
+        # whole notebook, so that every cell is on screen at once.
+        style = self.page.add_style_tag(content=_AUDIT_STYLE)
+        try:
+            for _ in range(4):  # taller until every cell is in view (outputs may reflow)
+                hidden = self.page.evaluate(_JS_SCROLL_TOP)
+                if hidden <= 0:
+                    break
+                size = self.page.viewport_size
+                self.page.set_viewport_size({**size, "height": size["height"] + hidden + 50})
+                self.page.wait_for_timeout(300)
+            results = (
+                Axe()
+                .run(
+                    self.page,
+                    context={"include": COURSE_CONTENT},
+                    options={"runOnly": {"type": "tag", "values": WCAG_TAGS}},
+                )
+                .response
+            )
+        finally:
+            style.evaluate("node => node.remove()")
+            self.page.set_viewport_size(VIEWPORT)
+        checked = {
+            json.dumps(node["target"])
+            for kind in ("passes", "violations", "incomplete")
+            for rule in results[kind]
+            for node in rule["nodes"]
+        }
+        rules = sum(len(results[k]) for k in ("passes", "violations", "incomplete", "inapplicable"))
+        return Audit(label, results["violations"], len(checked), rules)
+
+    def picture_alts(self) -> list[str]:
+        """The ``alt`` of every picture in the outputs ("" where there is none).
+
+        JupyterLab gives an HTML output's ``<img>`` without ``alt`` the word
+        "Image", which satisfies axe-core but tells a listener nothing: callers
+        check the course's own descriptions arrived.
+        """
+        return self.page.evaluate(
+            "() => [...document.querySelectorAll("
+            "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output img')]"
+            ".map(img => img.getAttribute('alt') || '')"
+        )
+
+    def focus_in_output(self) -> bool:
+        """Whether the keyboard focus is inside a cell's output (not on a cell or elsewhere)."""
+        return self.page.evaluate(
+            "() => !!(document.activeElement"
+            " && document.activeElement.closest('.jp-OutputArea-output'))"
+        )
 
     # -- typing code ----------------------------------------------------------
     def set_cell_source(self, index: int, code: str) -> None:
@@ -497,7 +621,7 @@ class Notebook:
     def quiz_questions(self) -> Any:
         """Locator of every quiz question shown (a VBox with radio buttons and a Check button)."""
         return self.page.locator(
-            ".jp-OutputArea-output .widget-vbox:has(> .widget-radio):has(> button)"
+            ".jp-OutputArea-output .widget-vbox:has(> .nnlib-radio):has(> button)"
         )
 
     def first_quiz_question(self, timeout: float = 20.0) -> Any:
@@ -512,7 +636,7 @@ class Notebook:
     def answer(self, question: Any, option: int, timeout: float = 30.0) -> str:
         """Choose option ``option`` (0-based) of a question, press Check; returns the feedback."""
         question.scroll_into_view_if_needed()
-        question.locator(".widget-radio-box input[type=radio]").nth(option).check()
+        question.locator(".nnlib-radio input[type=radio]").nth(option).check()
         feedback = question.locator(":scope > .widget-htmlmath").last
         before = feedback.inner_text()
         question.locator(":scope > button").click()
@@ -522,6 +646,23 @@ class Notebook:
             timeout=timeout * 1000,
         )
         return feedback.inner_text()
+
+
+def assert_accessible(nb: Notebook, audits: list[Audit]) -> None:
+    """axe-core over the notebook's content in both themes: no WCAG 2.1 A/AA violation."""
+    found = []
+    try:
+        for theme in THEMES:
+            nb.set_theme(theme)
+            audit = nb.audit(f"{nb.path} ({theme})")
+            audits.append(audit)
+            print(f"axe-core, {audit.label}: {audit.nodes_checked} nodes checked")
+            found += [audit] if audit.violations else []
+    finally:
+        nb.set_theme(THEMES[0])
+    assert not found, "WCAG 2.1 A/AA violations:\n" + "\n".join(
+        f"{a.label}\n{a.describe()}" for a in found
+    )
 
 
 def median_ms(values: list[float]) -> float:

@@ -4,7 +4,9 @@ For the start page, every chapter and one exercise (solution) notebook: open
 it, wait for an idle kernel, clear the stored outputs, Run All Cells, and find
 no error output and no broken widget; then press an arrow key on a slider of
 every app and see its figure change (the key-to-new-picture time is reported
-at the end of the run). In the student exercise notebook: the untouched
+at the end of the run); then audit the notebook's content with axe-core in the
+light and the dark theme (``test_accessibility.py`` does the student exercise
+notebooks and the keyboard). In the student exercise notebook: the untouched
 notebook fails with the friendly "not implemented yet"; a wrong and then a
 correct implementation typed into the cell get their feedback; a quiz question
 answered wrongly, then rightly, shows both explanations.
@@ -53,7 +55,7 @@ def _describe(problems: list[dict]) -> str:
 @pytest.mark.parametrize(
     "path", _run_all_notebooks(), ids=lambda p: f"{Path(p).parent.name}-{Path(p).stem}"
 )
-def test_notebook_runs_and_its_apps_respond(page, lab, latencies, path):
+def test_notebook_runs_and_its_apps_respond(page, lab, latencies, audits, path):
     nb = labdriver.Notebook(page, lab, path).open()
     nb.run_all()
     problems = nb.problems()
@@ -74,6 +76,12 @@ def test_notebook_runs_and_its_apps_respond(page, lab, latencies, path):
     problems = nb.problems()
     assert not problems, f"{path} shows errors after the slider moves:\n{_describe(problems)}"
     print(", ".join(f"{k} {v:.1f} s" for k, v in nb.timings.items()))
+    alts = nb.picture_alts()
+    vague = [alt for alt in alts if len(alt) < 20 or alt == "Image"]
+    assert not vague, f"{path}: pictures without a description of their own: {vague}"
+    if path.startswith("course/"):
+        assert len(alts) >= len(apps), f"{path}: {len(alts)} pictures for {len(apps)} apps"
+    labdriver.assert_accessible(nb, audits)
 
 
 def _cell_index(nb: nbformat.NotebookNode, predicate) -> int:

@@ -1,5 +1,8 @@
 """The App base class and the progress bar, driven without a browser."""
 
+import base64
+import re
+
 import ipywidgets as widgets
 import numpy as np
 import pytest
@@ -56,11 +59,17 @@ def test_set_rejects_unknown_controls_naming_the_valid_ones():
         _Line().set(speed=1)
 
 
-def test_mimebundle_has_widget_view_and_static_png_fallback():
-    bundle = _Line()._repr_mimebundle_()
+def test_mimebundle_has_widget_view_and_static_picture_with_alt_text():
+    app = _Line()
+    bundle = app._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/plain"] == "<A line (interactive app; run the notebook to use it)>"
-    assert len(bundle["image/png"]) > 100
+    img = re.fullmatch(
+        r'<img src="data:image/png;base64,([^"]+)" alt="([^"]*)"[^>]*>', bundle["text/html"]
+    )
+    assert img, bundle["text/html"][:200]
+    assert base64.b64decode(img.group(1)) == bytes(app.image.value)
+    assert img.group(2) == "A line. end value 1.00"
 
 
 def test_progress_bar_prints_plain_text_outside_a_notebook(capsys):

@@ -3,7 +3,6 @@
 import math
 import re
 
-import ipywidgets
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -24,6 +23,7 @@ from nnlib.experiments.gradient_flow import (
 from nnlib.losses import CrossEntropyLoss, MSELoss
 from nnlib.optim import SGD
 from nnlib.training import fit
+from nnlib.widgets import controls
 
 from .drawn import drawn_lines
 from .drawn import line as labelled_line
@@ -332,7 +332,7 @@ def test_clipping_app_huge_threshold_can_kill_the_network(clip_app):
 def test_clipping_app_controls_wait_for_release(clip_app):
     for name in ("threshold", "lr"):
         slider = clip_app.controls[name]
-        assert isinstance(slider, ipywidgets.FloatLogSlider)
+        assert isinstance(slider, controls.FloatLogSlider)
         assert slider.continuous_update is False
     assert set(clip_app.controls["mode"].options) == {
         ("no clipping", "none"),
