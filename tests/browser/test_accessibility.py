@@ -22,6 +22,7 @@ import pytest
 
 from nnlib.grading import check_answer
 from nnlib.grading.quizbank import questions
+from nnlib.grading.quizzes import option_order
 
 ROOT = labdriver.ROOT
 STUDENT_NOTEBOOKS = sorted(
@@ -34,9 +35,13 @@ def _code_cell(nb: nbformat.NotebookNode, text: str) -> int:
 
 
 def _options(chapter: str, question_id: str) -> tuple[int, int]:
-    """A wrong option and the right one of a question (from the grader, not the widget)."""
-    n = len(next(q for q in questions(chapter) if q["id"] == question_id)["options"])
-    verdicts = [check_answer(chapter, question_id, i)[0] for i in range(n)]
+    """Displayed positions of a wrong option and the right one (verdicts from the grader).
+
+    The widget shows the options in the learner's order (``option_order``; the Lab
+    server's kernels inherit this process's ``NNLIB_LEARNER_ID``).
+    """
+    shown = option_order(chapter, question_id)  # bank indices, in displayed order
+    verdicts = [check_answer(chapter, question_id, i)[0] for i in shown]
     return verdicts.index(False), verdicts.index(True)
 
 
