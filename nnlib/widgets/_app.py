@@ -2,7 +2,8 @@
 
 An app has three parts, kept apart so each can be tested and timed alone:
 
-* ``controls`` -- ipywidgets (sliders, dropdowns, buttons) in a dict by name;
+* ``controls`` -- widgets (sliders and dropdowns from :mod:`nnlib.widgets.controls`,
+  ipywidgets buttons) in a dict by name;
 * ``compute(**values)`` -- the numbers for one setting of the controls (pure
   NumPy through nnlib; no drawing), returning a dict;
 * ``draw(result)`` -- updates ``self.fig`` (a matplotlib ``Figure``) from it.
@@ -28,7 +29,9 @@ Accessibility (WCAG 2.1 AA), inherited by every app:
   plain-text sentence of what the figure shows *for this result* (the numbers
   a sighted learner reads off it), refreshed on every update as the image's
   ``alt``. Override it in each app; the default is the title followed by the
-  plain text of ``describe(result)``.
+  plain text of ``describe(result)``. An app that redraws without a new
+  ``compute`` (a Train button, say) calls ``self.show(result)``, which sends
+  the picture, its ``alt`` and the status line together.
 
 Displayed in a notebook, an app shows its widgets; saved notebooks also keep a
 static picture of the first state (an ``<img>`` with its ``alt`` text), so
