@@ -23,6 +23,29 @@ def correct_is_strictly_longest(question):
     return sorted(lengths)[-1] == right and lengths.count(right) == 1
 
 
+def length_ranks(question):
+    """The length ranks at which the correct option may stand (1 = longest, 4 = shortest).
+
+    A learner's rule "pick the k-th longest option" hits the correct option at rank
+    1 + (options strictly longer).  When options tie with it, the rule may hit any rank of the
+    tie, so every such rank is counted (ties in the learner's favour), except rank 1: a tie
+    for the top is not "strictly longest".
+    """
+    lengths = [len(o["text"]) for o in question["options"]]
+    right = next(len(o["text"]) for o in question["options"] if o["correct"])
+    longer = sum(n > right for n in lengths)
+    tied = lengths.count(right) - 1
+    return {k for k in range(1 + longer, 2 + longer + tied) if not (k == 1 and tied)}
+
+
+def rank_distribution(questions):
+    counts = {k: 0 for k in range(1, 5)}
+    for q in questions:
+        for k in length_ranks(q):
+            counts[k] += 1
+    return counts
+
+
 # ---------------------------------------------------------------- content
 
 
@@ -48,6 +71,42 @@ def test_the_correct_option_is_strictly_longest_in_at_most_a_quarter_of_the_bank
     questions = [q for src in plain_bank().values() for q in src["questions"]]
     longest = [q["id"] for q in questions if correct_is_strictly_longest(q)]
     assert len(longest) <= 0.25 * len(questions), (len(longest), len(questions))
+
+
+def test_no_length_rank_predicts_the_correct_option():
+    # "Never the longest" would be a rule too, and so would "the second longest": the correct
+    # option is strictly longest in 10-25% of questions and no rank holds more than 35%.
+    questions = [q for src in plain_bank().values() for q in src["questions"]]
+    counts = rank_distribution(questions)
+    n = len(questions)
+    print(f"\ncorrect option's length rank over {n} questions (ties in the learner's favour):")
+    for k, c in counts.items():
+        print(f"  rank {k}: {c:3d}  {100 * c / n:5.1f}%")
+    assert 0.10 * n <= counts[1] <= 0.25 * n, counts
+    assert all(c <= 0.35 * n for c in counts.values()), counts
+
+
+@pytest.mark.parametrize("chapter", sorted(plain_bank()))
+def test_no_chapter_puts_every_correct_option_at_one_length_rank(chapter):
+    shared = set.intersection(*(length_ranks(q) for q in plain_bank()[chapter]["questions"]))
+    assert not shared, (chapter, shared)
+
+
+def test_length_ranks_count_every_rank_a_tie_allows():
+    def q(*texts):
+        return {"options": [{"text": t, "correct": i == 0} for i, t in enumerate(texts)]}
+
+    assert length_ranks(q("longest", "a", "bb", "ccc")) == {1}
+    assert length_ranks(q("bb", "a", "ccc", "dddd")) == {3}
+    assert length_ranks(q("a", "bb", "ccc", "dddd")) == {4}
+    assert length_ranks(q("same", "four", "b", "c")) == {2}
+    assert length_ranks(q("bb", "cc", "dd", "eee")) == {2, 3, 4}
+    assert rank_distribution([q("a", "b", "c", "d"), q("xx", "y", "z", "w")]) == {
+        1: 1,
+        2: 1,
+        3: 1,
+        4: 1,
+    }
 
 
 def test_the_longest_rule_counts_ties_as_not_strictly_longest():
