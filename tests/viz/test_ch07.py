@@ -3,6 +3,7 @@
 import math
 import re
 
+import ipywidgets
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
