@@ -111,10 +111,10 @@ class GradientFlowApp(App):
                 ],
                 style={"button_width": "auto", **_STYLE},
             ),
-            "residual": widgets.Checkbox(
+            "residual": controls.Dropdown(
+                options=[("off", False), ("on: out = x + f(x)", True)],
                 value=False,
-                description="residual connections: out = x + f(x)",
-                indent=False,
+                description="residual connections",
             ),
         }
 

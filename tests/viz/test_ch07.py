@@ -3,7 +3,6 @@
 import math
 import re
 
-import ipywidgets
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -255,7 +254,7 @@ def test_gradient_flow_app_flags_huge_and_tiny_gradients(flow_app):
 
 def test_gradient_flow_app_controls(flow_app):
     assert set(flow_app.controls) == {"depth", "activation", "init", "norm", "residual"}
-    assert isinstance(flow_app.controls["residual"], ipywidgets.Checkbox)
+    assert flow_app.controls["residual"].labels == ["off", "on: out = x + f(x)"]
     assert flow_app.controls["activation"].value in experiments.ACTIVATIONS
     assert len(list(flow_app.bench_settings())) >= 3
 

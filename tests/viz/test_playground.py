@@ -1,6 +1,7 @@
 """The live playground (chapter 10): engine, copy as code, NumPy pictures, the app (no browser)."""
 
 import asyncio
+import concurrent.futures
 import html
 import io
 import math
@@ -49,9 +50,20 @@ def same_weights(a, b) -> bool:
     return all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
+def in_fresh_thread(function):
+    """``function()`` in a thread of its own, where no event loop is running.
+
+    The test process may already run one in its main thread (Playwright's sync API
+    does, while the browser tests' session is open), and ``asyncio.run`` refuses to
+    start a second one there.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(function).result()
+
+
 def run(coroutine, timeout: float = 60.0):
     """Run an app scenario on a fresh event loop; a hang fails the test instead of blocking it."""
-    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+    return in_fresh_thread(lambda: asyncio.run(asyncio.wait_for(coroutine, timeout)))
 
 
 def png_pixels(data: bytes) -> np.ndarray:
@@ -442,7 +454,7 @@ def test_play_trains_in_the_background_and_pause_stops_the_task(app):
     assert app.frames > frames  # frames kept coming after the live change
     assert app.pg.changes == [(epoch, "lr", 0.01)]  # no restart: the run went on
     stopped = app.pg.epoch
-    asyncio.run(asyncio.sleep(0.05))
+    run(asyncio.sleep(0.05))
     assert app.pg.epoch == stopped and app.controls["play"].description == "Play"
     assert "Paused at epoch" in app.announce.value
 
@@ -464,7 +476,7 @@ def test_the_speed_slider_sets_the_epochs_per_frame(app):
 
 def test_play_outside_an_event_loop_says_what_to_do_instead(app):
     with pytest.raises(RuntimeError, match="step"):
-        app.play()
+        in_fresh_thread(app.play)
     assert not app.running
 
 
