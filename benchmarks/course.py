@@ -21,7 +21,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-TARGET_S = 180.0
+TARGET_S = 90.0
 
 
 def run(path: Path) -> float:
