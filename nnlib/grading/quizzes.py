@@ -166,12 +166,13 @@ class QuizQuestion:
         else:
             head, colour = "✗ Not quite.", _WRONG
             tail = "<p><i>Pick another option and check again.</i></p>"
+        letter = _LETTERS[self.order.index(index)]  # as shown to this learner
         self.feedback.value = (
             f'<div style="border-left: 4px solid {colour}; padding-left: 8px">'
-            f"<b>{head}</b> Option {_LETTERS[self.order.index(index)]}: {body}{tail}</div>"
+            f"<b>{head}</b> Option {letter}: {body}{tail}</div>"
         )
         spoken = re.sub(r"[`*]", "", explanation)  # Markdown marks are not read out
-        self.announcement.value = f"{head} Option {_LETTERS[self.order.index(index)]}: {spoken}"
+        self.announcement.value = f"{head} Option {letter}: {spoken}"
         record_quiz(self.chapter, self.question_id, correct, self.attempts)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
