@@ -50,6 +50,7 @@ __all__ = [
     "snapshot",
     "update_to_weight_ratio",
     "DiagnosticsCallback",
+    "in_mode",
 ]
 
 # (class, kind) in lookup order; subclasses before their bases would go first
@@ -139,22 +140,20 @@ def _layers(model: Module) -> list[Module]:
     return list(model.children()) or [model]
 
 
-def _all_modules(model: Module) -> list[Module]:
-    """``model`` and every module inside it, depth first."""
-    out = [model]
-    for child in model.children():
-        out.extend(_all_modules(child))
-    return out
-
-
 @contextmanager
-def _mode(model: Module, training: bool) -> Iterator[None]:
+def in_mode(model: Module, training: bool) -> Iterator[None]:
     """Run the block with ``model`` in training or eval mode, then put back its mode and
-    the running statistics of its batch-norm layers (a training-mode pass updates them)."""
+    the running statistics of its batch-norm layers (a training-mode pass updates them).
+
+    Examples
+    --------
+    >>> with in_mode(model, training=True):  # doctest: +SKIP
+    ...     outs = layer_outputs(model, X, training=True)  # batch statistics, nothing kept
+    """
     was_training = model.training
     saved = [
         (m, m.num_batches_tracked, m.running_mean.copy(), m.running_var.copy())
-        for m in _all_modules(model)
+        for m in model.modules()
         if isinstance(m, BatchNorm1d) and m.track_running_stats
     ]
     model.train(bool(training))
@@ -193,7 +192,7 @@ def layer_outputs(model: Module, x: ArrayLike, *, training: bool = False) -> lis
     list of arrays
         ``outs[i]`` is what layer ``i`` returned (``outs[-1]`` is the model's output).
     """
-    with _mode(model, training):
+    with in_mode(model, training):
         return _forward_layers(_layers(model), x)
 
 
@@ -248,7 +247,7 @@ def layer_statistics(
     if (y is None) != (loss_fn is None):
         raise ValueError("layer_statistics needs both y and loss_fn for gradients, or neither")
     layers = _layers(model)
-    with _mode(model, training):
+    with in_mode(model, training):
         outs = _forward_layers(layers, x)
         out_grads: list[float | None] = [None] * len(layers)
         if loss_fn is not None:

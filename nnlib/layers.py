@@ -232,13 +232,6 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-def _modules(module: Module) -> Iterator[Module]:
-    """``module`` and all its descendants, depth first."""
-    yield module
-    for child in module.children():
-        yield from _modules(child)
-
-
 class Sequential(Module):
     """A chain of layers: ``forward`` applies them in order, ``backward`` in reverse.
 
@@ -317,7 +310,7 @@ class Sequential(Module):
         Create the optimizer afterwards: its state keeps the dtype it was made with.
         """
         dtype = _check_float_dtype(dtype)
-        for module in _modules(self):
+        for module in self.modules():
             for store in (module.params, module.grads):
                 for name in list(store):
                     store[name] = store[name].astype(dtype, copy=False)

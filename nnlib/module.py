@@ -97,6 +97,12 @@ class Module:
         """Direct sub-modules (none for a plain layer)."""
         return iter(())
 
+    def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, depth first (``torch.nn.Module.modules``)."""
+        yield self
+        for child in self.children():
+            yield from child.modules()
+
     def parameters(self) -> list[Parameter]:
         """Every learnable array of this module and its children, in a fixed order."""
         out = [Parameter(self, name) for name in self.params]

@@ -65,3 +65,12 @@ def test_too_few_sizes_and_unknown_names_are_refused():
         nnlib.mlp([4])
     with pytest.raises(ValueError, match="unknown initializer"):
         nnlib.mlp([2, 3, 1], init="glorot")
+
+
+def test_modules_walks_the_whole_tree_depth_first_in_forward_order():
+    inner = nnlib.Sequential(Linear(3, 3, rng=1), Tanh())
+    block = nnlib.Residual(inner)
+    first, last = Linear(2, 3, rng=0), Linear(3, 1, rng=2)
+    model = nnlib.Sequential(first, block, last)
+    assert list(model.modules()) == [model, first, block, inner, *inner, last]
+    assert list(first.modules()) == [first]  # a plain layer: itself only

@@ -31,14 +31,12 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import activations
-from ..diagnostics import layer_outputs
+from ..diagnostics import in_mode, layer_outputs
 from ..layers import Linear, Sequential
 from ..losses import CrossEntropyLoss
 from ..metrics import accuracy
@@ -180,34 +178,9 @@ def cure_profile(model: Sequential, X: np.ndarray, y: np.ndarray) -> CureProfile
     running statistics and the mode are left as they were.
     """
     act_std = np.array([float(h.std()) for h in _hidden_outputs(model, X)])
-    with _training_mode_kept(model):
+    with in_mode(model, training=True):
         norms = layer_grad_norms(model, X, y)
     return CureProfile(act_std, norms, float(norms[0] / norms[-1]))
-
-
-def _modules(model: Module) -> list[Module]:
-    out = [model]
-    for child in model.children():
-        out.extend(_modules(child))
-    return out
-
-
-@contextmanager
-def _training_mode_kept(model: Module) -> Iterator[None]:
-    """Run the block in training mode, then put back the mode and batch norm's running stats."""
-    was_training = model.training
-    saved = [
-        (m, m.num_batches_tracked, m.running_mean.copy(), m.running_var.copy())
-        for m in _modules(model)
-        if isinstance(m, BatchNorm1d) and m.track_running_stats
-    ]
-    model.train()
-    try:
-        yield
-    finally:
-        for m, n, mean, var in saved:
-            m.num_batches_tracked, m.running_mean[...], m.running_var[...] = n, mean, var
-        model.train(was_training)
 
 
 @dataclass
@@ -304,7 +277,7 @@ def batch_mode_accuracy(
     order = np.random.default_rng(rng).permutation(len(X))
     n = (len(X) // batch_size) * batch_size
     correct = 0
-    with _training_mode_kept(model):
+    with in_mode(model, training=True):
         for start in range(0, n, batch_size):
             rows = order[start : start + batch_size]
             logits = model.forward(X[rows])  # (B, C), normalized with this batch's statistics

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,6 @@ from ..diagnostics import layer_outputs
 from ..layers import Linear, Sequential
 from ..losses import CrossEntropyLoss, MSELoss
 from ..models import mlp
-from ..module import Module
 from ..optim import SGD
 from ..training import History, fit
 
@@ -138,17 +137,10 @@ def layer_grad_norms(
         model.backward(loss_fn.backward())
     norms = [
         math.sqrt(float(np.vdot(layer.grads["W"], layer.grads["W"])))
-        for layer in _walk(model)
+        for layer in model.modules()
         if isinstance(layer, Linear)
     ]
     return np.array(norms)
-
-
-def _walk(module: Module) -> Iterator[Module]:
-    """``module`` and every module inside it, depth first, in forward order."""
-    yield module
-    for child in module.children():
-        yield from _walk(child)
 
 
 def activation_slopes(model: Sequential, X: np.ndarray) -> np.ndarray:
